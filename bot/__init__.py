@@ -1,0 +1,1 @@
+"""Application assembly: settings, command line, (later) the ASGI app and channels."""

@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation logic: plain dataclasses in and out."""

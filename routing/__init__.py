@@ -1,0 +1,1 @@
+"""Understanding a neighbor's message and finding their office: pure Python over data files."""

@@ -1,0 +1,247 @@
+"""The office directory: communes, the offices that serve them, and their opening hours.
+
+Loaded from `offices.toml` and `communes.toml` in the data folder, which an office admin
+edits without touching code. Loading validates every cross-reference and fails with a
+`DirectoryError` naming the bad entry, so a typo is caught at start, not in a chat.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DAY_NAMES = ("lun", "mar", "mie", "jue", "vie", "sab", "dom")
+_HOURS = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<opens>\d{2}:\d{2})-(?P<closes>\d{2}:\d{2})$")
+
+
+class DirectoryError(ValueError):
+    """The directory's data files are inconsistent; the message names the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """One "lun-vie 08:30-17:30" entry: weekdays (0 = Monday) and minutes since midnight."""
+
+    first_day: int
+    last_day: int
+    opens: int
+    closes: int
+
+    @property
+    def days(self) -> range:
+        return range(self.first_day, self.last_day + 1)
+
+    def covers(self, weekday: int, minute: int) -> bool:
+        return weekday in self.days and self.opens <= minute < self.closes
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """A community office (Oficina de Integración Comunitaria)."""
+
+    id: str
+    name: str
+    prefecture: str
+    communes: tuple[str, ...]
+    hours: tuple[OpeningHours, ...]
+    hours_text: tuple[str, ...]
+    address: str = ""
+    phone: str = ""
+    unit: str = ""
+    to_confirm: frozenset[str] = frozenset()
+
+    def is_confirmed(self, field_name: str) -> bool:
+        """Whether the office has confirmed `field_name` (and it has a value)."""
+        return field_name not in self.to_confirm and bool(getattr(self, field_name))
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` (in the office's local time) falls within opening hours."""
+        minute = at.hour * 60 + at.minute
+        return any(h.covers(at.weekday(), minute) for h in self.hours)
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """When the office next opens after `at` (local time); `at` itself if open now."""
+        if self.is_open(at):
+            return at
+        for days_ahead in range(8):
+            day = (at + timedelta(days=days_ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+            for opens in sorted(h.opens for h in self.hours if day.weekday() in h.days):
+                candidate = day + timedelta(minutes=opens)
+                if candidate > at:
+                    return candidate
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    """One of the region's communes, with the places inside it that residents name."""
+
+    cut: str
+    name: str
+    province: str
+    prefecture: str
+    office_ids: tuple[str, ...]
+    inside_point: tuple[float, float]
+    also_written: tuple[str, ...] = ()
+    typed_as: tuple[str, ...] = ()
+    localities: tuple[str, ...] = ()
+    office_by_sector: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Every office and commune, looked up by id or official name."""
+
+    offices: dict[str, Office]
+    communes: dict[str, Commune]
+    place_words: frozenset[str] = frozenset()
+    residence_words: frozenset[str] = frozenset()
+
+    def offices_for(self, commune: str) -> tuple[Office, ...]:
+        """The offices serving `commune` (official name)."""
+        return tuple(self.offices[i] for i in self.communes[commune].office_ids)
+
+    def office_for(self, commune: str, sector: str | None = None) -> Office | None:
+        """The one office for `commune`, decided by `sector` where several serve it.
+
+        Returns None when several offices serve the commune and the sector is unknown:
+        the neighbor is then asked rather than routed by guess.
+        """
+        offices = self.offices_for(commune)
+        if len(offices) == 1:
+            return offices[0]
+        office_id = self.communes[commune].office_by_sector.get(sector or "")
+        return self.offices[office_id] if office_id else None
+
+
+def load_directory(data_dir: Path) -> Directory:
+    """Read and validate `offices.toml` and `communes.toml` from `data_dir`."""
+    offices_raw = _read(data_dir / "offices.toml").get("office", [])
+    communes_data = _read(data_dir / "communes.toml")
+    offices = _build_offices(offices_raw)
+    communes = _build_communes(communes_data.get("commune", []), offices)
+    gazetteer = communes_data.get("gazetteer", {})
+    return Directory(
+        offices=offices,
+        communes=communes,
+        place_words=frozenset(gazetteer.get("place_words", [])),
+        residence_words=frozenset(gazetteer.get("residence_words", [])),
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise DirectoryError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DirectoryError(f"{path}: {exc}") from exc
+
+
+def _require(entry: dict[str, Any], key: str, where: str) -> Any:
+    if not entry.get(key):
+        raise DirectoryError(f"{where}: missing '{key}'")
+    return entry[key]
+
+
+def _build_offices(raw: Iterable[dict[str, Any]]) -> dict[str, Office]:
+    offices: dict[str, Office] = {}
+    for index, entry in enumerate(raw, start=1):
+        office_id = _require(entry, "id", f"offices.toml, office #{index}")
+        where = f"offices.toml, office '{office_id}'"
+        if office_id in offices:
+            raise DirectoryError(f"{where}: duplicate id")
+        hours_text = tuple(entry.get("hours", []))
+        offices[office_id] = Office(
+            id=office_id,
+            name=_require(entry, "name", where),
+            prefecture=_require(entry, "prefecture", where),
+            communes=tuple(_require(entry, "communes", where)),
+            hours=tuple(parse_hours(text, where) for text in hours_text),
+            hours_text=hours_text,
+            address=entry.get("address", ""),
+            phone=entry.get("phone", ""),
+            unit=entry.get("unit", ""),
+            to_confirm=frozenset(entry.get("to_confirm", [])),
+        )
+    if not offices:
+        raise DirectoryError("offices.toml: no [[office]] entries")
+    return offices
+
+
+def _build_communes(raw: Iterable[dict[str, Any]], offices: dict[str, Office]) -> dict[str, Commune]:
+    served_by: dict[str, list[str]] = {}
+    for office in offices.values():
+        for name in office.communes:
+            served_by.setdefault(name, []).append(office.id)
+
+    raw = list(raw)
+    known = {entry.get("name") for entry in raw}
+    for office in offices.values():
+        for name in office.communes:
+            if name not in known:
+                raise DirectoryError(
+                    f"offices.toml, office '{office.id}': unknown commune '{name}' "
+                    "(use the official name of communes.toml)"
+                )
+
+    communes: dict[str, Commune] = {}
+    for index, entry in enumerate(raw, start=1):
+        name = _require(entry, "name", f"communes.toml, commune #{index}")
+        where = f"communes.toml, commune '{name}'"
+        if name in communes:
+            raise DirectoryError(f"{where}: duplicate name")
+        office_ids = tuple(served_by.get(name, ()))
+        if not office_ids:
+            raise DirectoryError(f"{where}: served by no office (add it to an office's communes)")
+        sectors = dict(entry.get("office_by_sector", {}))
+        for sector, office_id in sectors.items():
+            if office_id not in office_ids:
+                raise DirectoryError(
+                    f"{where}: sector '{sector}' is mapped to office '{office_id}', "
+                    f"which does not serve {name} (it is served by {', '.join(office_ids)})"
+                )
+        lat, lon = _require(entry, "inside_point", where)
+        communes[name] = Commune(
+            cut=_require(entry, "cut", where),
+            name=name,
+            province=_require(entry, "province", where),
+            prefecture=_require(entry, "prefecture", where),
+            office_ids=office_ids,
+            inside_point=(float(lat), float(lon)),
+            also_written=tuple(entry.get("also_written", [])),
+            typed_as=tuple(entry.get("typed_as", [])),
+            localities=tuple(entry.get("localities", [])),
+            office_by_sector=sectors,
+        )
+    return communes
+
+
+def parse_hours(text: str, where: str = "hours") -> OpeningHours:
+    """Parse "lun-vie 08:30-17:30" (or "sab 09:00-13:00"); "24:00" closes at midnight."""
+    match = _HOURS.match(text.strip().lower())
+    if not match:
+        raise DirectoryError(f"{where}: bad hours '{text}' (expected e.g. 'lun-vie 08:30-17:30')")
+    first, _, last = match["days"].partition("-")
+    try:
+        first_day = DAY_NAMES.index(first)
+        last_day = DAY_NAMES.index(last or first)
+    except ValueError:
+        raise DirectoryError(f"{where}: bad days in '{text}' (use {', '.join(DAY_NAMES)})") from None
+    opens, closes = _minutes(match["opens"]), _minutes(match["closes"])
+    if first_day > last_day or opens is None or closes is None or opens >= closes:
+        raise DirectoryError(f"{where}: bad hour range '{text}'")
+    return OpeningHours(first_day, last_day, opens, closes)
+
+
+def _minutes(hhmm: str) -> int | None:
+    hours, minutes = int(hhmm[:2]), int(hhmm[3:])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        return None
+    return hours * 60 + minutes

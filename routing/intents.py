@@ -1,0 +1,107 @@
+"""What a neighbor wants: talk, advice (with topic), report (with category), and the rest.
+
+Scores come from weighted lexicons in `intents.toml`, so an office can teach the line how
+its neighbors write without touching code. Ties go to the intent that costs a neighbor
+least to get wrong: an unsubscribe is never mistaken for a report.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from routing.lexicon import Lexicon
+
+INTENTS = ("talk", "advice", "report", "office_info", "subscribe", "unsubscribe", "greeting", "unknown")
+# Earlier wins a tie.
+_PRIORITY = ("unsubscribe", "subscribe", "office_info", "advice", "talk", "report")
+_MIN_SCORE = 2.0
+_MIN_TOPIC_SCORE = 2.0
+_SHORT_MESSAGE_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class IntentGuess:
+    """The intent, and for advice its topic, for a report its category."""
+
+    intent: str
+    topic: str | None = None
+
+
+class IntentClassifier:
+    """Lexicon-based intent, topic and category recognition."""
+
+    def __init__(
+        self,
+        intents: Lexicon,
+        topics: Lexicon,
+        categories: Lexicon,
+        category_weight: float,
+        someone_else: frozenset[str],
+    ) -> None:
+        self._intents = intents
+        self._topics = topics
+        self._categories = categories
+        self._category_weight = category_weight
+        self._someone_else = someone_else
+
+    @classmethod
+    def from_file(cls, path: Path, normalize: Callable[[str], str]) -> IntentClassifier:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        unknown = set(data["intents"]) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"{path.name}: unknown intents {sorted(unknown)}")
+        categories = dict(data["categories"])
+        category_weight = float(categories.pop("category_weight", 1))
+        return cls(
+            Lexicon(data["intents"], normalize),
+            Lexicon(data["topics"], normalize),
+            Lexicon(categories, normalize),
+            category_weight,
+            frozenset(normalize(w) for w in data["someone_else"]["words"]),
+        )
+
+    def classify(
+        self, words: list[str], *, emergency: str | None = None, names_place: bool = False
+    ) -> IntentGuess:
+        """Classify normalised `words`; an emergency or a named place informs the fallback."""
+        scores = self._intents.score(words)
+        category = _best(self._categories.score(words))
+        if category:
+            scores["report"] += self._category_weight
+        ranked = sorted(_PRIORITY, key=lambda i: (-scores.get(i, 0.0), _PRIORITY.index(i)))
+        intent = ranked[0] if scores.get(ranked[0], 0.0) >= _MIN_SCORE else None
+        if intent is None:
+            intent = self._fallback(words, emergency, names_place, bool(scores.get("greeting")))
+        if intent == "advice":
+            return IntentGuess(intent, _best(self._topics.score(words)))
+        if intent == "report":
+            return IntentGuess(intent, category)
+        return IntentGuess(intent)
+
+    def _fallback(self, words: list[str], emergency: str | None, names_place: bool, greets: bool) -> str:
+        """The intent of a message that asks for nothing in particular.
+
+        An emergency is a report, or a call to talk when the writer is the one at risk;
+        a message that greets, or only names a place, is a greeting ("hola, soy de Rengo");
+        a longer one that names a place without greeting tells of something there: a report.
+        """
+        if emergency == "suicide":
+            return "report" if self._someone_else.intersection(words) else "talk"
+        if emergency:
+            return "report"
+        if names_place and not greets and len(words) > _SHORT_MESSAGE_WORDS:
+            return "report"
+        if greets or names_place:
+            return "greeting"
+        return "unknown"
+
+
+def _best(scores: dict[str, float]) -> str | None:
+    if not scores:
+        return None
+    label = max(scores, key=scores.__getitem__)
+    return label if scores[label] >= _MIN_TOPIC_SCORE else None

@@ -1,0 +1,39 @@
+"""The labelled first messages: the figures the routing must hold (issue 3's bar)."""
+
+import pytest
+
+from routing.emergencies import KINDS
+from routing.understand import Understander
+from tests.routing.evaluate import Figures, evaluate, load_labelled
+
+
+@pytest.fixture(scope="module")
+def figures(understander: Understander) -> Figures:
+    return evaluate(understander, load_labelled())
+
+
+def test_the_set_covers_every_commune_and_emergency_kind(understander: Understander) -> None:
+    rows = load_labelled()
+    assert len(rows) >= 250
+    assert {r["commune"] for r in rows if r["commune"]} == set(understander.directory.communes)
+    assert {r["emergency"] for r in rows if r["emergency"]} == set(KINDS)
+
+
+def test_every_emergency_is_found(figures: Figures) -> None:
+    assert figures.emergency_recall == 1.0, "\n".join(m for m in figures.misses if "emergency None" in m)
+
+
+def test_emergency_kinds_are_right(figures: Figures) -> None:
+    assert figures.emergency_kind_accuracy >= 0.95
+
+
+def test_emergency_precision(figures: Figures) -> None:
+    assert figures.emergency_precision >= 0.90
+
+
+def test_intent_accuracy(figures: Figures) -> None:
+    assert figures.intent_accuracy >= 0.90
+
+
+def test_commune_accuracy(figures: Figures) -> None:
+    assert figures.commune_accuracy >= 0.95

@@ -24,7 +24,7 @@ _SHORT_MESSAGE_WORDS = 8
 
 @dataclass(frozen=True, slots=True)
 class IntentGuess:
-    """The intent, and for advice its topic, for a report its category."""
+    """The intent, and for advice its topic, for a report its category ("other" if none fits)."""
 
     intent: str
     topic: str | None = None
@@ -79,7 +79,7 @@ class IntentClassifier:
         if intent == "advice":
             return IntentGuess(intent, _best(self._topics.score(words)))
         if intent == "report":
-            return IntentGuess(intent, category)
+            return IntentGuess(intent, category or "other")
         return IntentGuess(intent)
 
     def _fallback(self, words: list[str], emergency: str | None, names_place: bool, greets: bool) -> str:

@@ -9,6 +9,7 @@ ordinary words ("tengo", "cuñado") never become communes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -30,86 +31,24 @@ class Context(IntEnum):
 
 
 _PLACE_WORDS = frozenset(
-    [
-        "en",
-        "de",
-        "del",
-        "desde",
-        "hasta",
-        "hacia",
-        "a",
-        "al",
-        "para",
-        "por",
-        "sector",
-        "comuna",
-        "villa",
-        "poblacion",
-        "pasaje",
-        "localidad",
-        "pueblo",
-        "cerca",
-        "frente",
-        "camino",
-    ]
+    "en de del desde hasta hacia a al para por sector comuna villa poblacion pasaje "
+    "localidad pueblo cerca frente camino".split()
 )
 _RESIDENCE_VERBS = frozenset(
-    [
-        "vivo",
-        "vive",
-        "vivimos",
-        "viven",
-        "soy",
-        "somos",
-        "resido",
-        "reside",
-        "residimos",
-        "estoy",
-        "estamos",
-        "queda",
-        "quedo",
-        "llegue",
-        "cambie",
-        "mude",
-        "mudamos",
-    ]
+    "vivo vive vivimos viven soy somos resido reside residimos estoy estamos queda quedo "
+    "llegue cambie mude mudamos".split()
 )
-_AREA_NOUNS = frozenset(["comuna", "sector", "localidad", "pueblo", "villorrio"])
+_AREA_NOUNS = frozenset("comuna sector localidad pueblo villorrio".split())
 # Words a neighbor may put around a name when answering "¿En qué comuna vive?".
 _FILLER = frozenset(
-    [
-        "hola",
-        "buenas",
-        "buenos",
-        "dias",
-        "tardes",
-        "noches",
-        "si",
-        "no",
-        "se",
-        "yo",
-        "vivo",
-        "en",
-        "de",
-        "la",
-        "el",
-        "soy",
-        "comuna",
-        "sector",
-        "po",
-        "gracias",
-        "por",
-        "favor",
-        "aca",
-        "aqui",
-        "ahi",
-        "mi",
-        "es",
-    ]
+    "hola buenas buenos dias tardes noches si no se yo vivo en de soy comuna sector po "
+    "gracias por favor aca aqui ahi mi es".split()
 )
-_ARTICLES = frozenset(["el", "la", "los", "las"])
-_GENERIC_PLACE_WORDS = frozenset(["poblacion", "villa", "sector", "centro"])
+_ARTICLES = frozenset("el la los las".split())
+_GENERIC_PLACE_WORDS = frozenset("poblacion villa sector centro".split())
 _MAX_WORDS = 5
+_MAX_SIGNATURE_WORDS = 3
+_CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡()\n]+")
 _MAX_FILLER = 4
 _FUZZY_MIN_LETTERS = 5
 _LONG_NAME = 8
@@ -156,9 +95,24 @@ class CommuneResolver:
             self._fuzzy_choices.setdefault((len(key.split()), key[0]), []).append(key)
         self._fuzzy = lru_cache(maxsize=16384)(self._fuzzy_uncached)
 
-    def resolve(self, text: str) -> CommuneGuess:
-        """The commune named in `text` (any Spanish a neighbor writes)."""
-        return self.resolve_words(self._normalize(text).split())
+    def resolve(self, text: str, words: list[str] | None = None) -> CommuneGuess:
+        """The commune named in `text` (any Spanish a neighbor writes).
+
+        `words` is `text` already normalised, when the caller has it. A short clause that
+        is only a name reads as a place, as neighbors sign a message: "…no hay luz, manzanal".
+        """
+        if words is None:
+            words = self._normalize(text).split()
+        guess = self.resolve_words(words)
+        if guess.commune or guess.candidates:
+            return guess
+        for clause in reversed(_CLAUSE_BREAK.split(text)):
+            clause_words = self._normalize(clause).split()
+            if 0 < len(clause_words) <= _MAX_SIGNATURE_WORDS and len(clause_words) < len(words):
+                signed = self.resolve_words(clause_words)
+                if signed.commune or signed.candidates:
+                    return signed
+        return guess
 
     def resolve_words(self, words: list[str]) -> CommuneGuess:
         """Like `resolve`, for text already normalised and split into words."""
@@ -174,7 +128,8 @@ class CommuneResolver:
                 i += 1
                 continue
             found, length = hit
-            yield found
+            if found.alias.communes:  # an empty set marks a phrase that names no place
+                yield found
             i += length
 
     def _exact_at(self, words: list[str], keys: list[str], i: int) -> tuple[_Found, int] | None:
@@ -306,11 +261,16 @@ def _build_index(directory: Directory, normalize: Normalizer) -> dict[str, _Alia
                 for other in (*commune.also_written, *commune.typed_as):
                     add(f"{short} de {normalize(other)}", commune.name)  # "la estrella de quinta"
             if sector and plain.startswith(own_name + " "):
-                # "Rancagua Oriente" is also "rgua oriente"
-                for other in (*commune.also_written, *commune.typed_as):
-                    add(normalize(other) + plain[len(own_name) :], commune.name, sector=sector)
+                # "Rancagua Oriente" is also "rgua oriente" and "oriente de rancagua"
+                part = plain[len(own_name) + 1 :]
+                for other in (own_name, *map(normalize, (*commune.also_written, *commune.typed_as))):
+                    add(f"{other} {part}", commune.name, sector=sector)
+                    add(f"{part} de {other}", commune.name, sector=sector)
             if plain.startswith("poblacion ") and len(plain.split()) > 1:
                 add(plain.removeprefix("poblacion "), commune.name, sector=sector, context=Context.PLACE)
+
+    for phrase in directory.not_places:
+        names[key_of(phrase)] = [_Alias(frozenset(), None, Context.BARE, is_commune_name=True)]
 
     index: dict[str, _Alias] = {}
     for key, aliases in names.items():

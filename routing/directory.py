@@ -101,6 +101,7 @@ class Directory:
     communes: dict[str, Commune]
     place_words: frozenset[str] = frozenset()
     residence_words: frozenset[str] = frozenset()
+    not_places: frozenset[str] = frozenset()
 
     def offices_for(self, commune: str) -> tuple[Office, ...]:
         """The offices serving `commune` (official name)."""
@@ -131,6 +132,7 @@ def load_directory(data_dir: Path) -> Directory:
         communes=communes,
         place_words=frozenset(gazetteer.get("place_words", [])),
         residence_words=frozenset(gazetteer.get("residence_words", [])),
+        not_places=frozenset(gazetteer.get("not_places", [])),
     )
 
 

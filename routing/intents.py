@@ -16,7 +16,7 @@ from routing.lexicon import Lexicon
 
 INTENTS = ("talk", "advice", "report", "office_info", "subscribe", "unsubscribe", "greeting", "unknown")
 # Earlier wins a tie.
-_PRIORITY = ("unsubscribe", "subscribe", "office_info", "advice", "talk", "report")
+_PRIORITY = ("unsubscribe", "subscribe", "office_info", "advice", "talk", "report", "unknown")
 _MIN_SCORE = 2.0
 _MIN_TOPIC_SCORE = 2.0
 _SHORT_MESSAGE_WORDS = 8

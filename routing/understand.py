@@ -98,7 +98,7 @@ class Understander:
         plain = self.normalize(text)
         words = plain.split()
         emergency = self.emergencies.detect(plain, at)
-        place = self.communes.resolve_words(words)
+        place = self.communes.resolve(text, words)
         if place.commune is None and not place.is_ambiguous and commune:
             place = CommuneGuess(commune=self.official_commune(commune))
         guess = self.intents.classify(

@@ -1,7 +1,7 @@
 """Accuracy of `understand` on the labelled first messages; `python -m tests.routing.evaluate`.
 
-Prints emergency recall and precision, intent, topic, commune and office accuracy, and
-with `-v` every message that was misunderstood.
+Prints, for every labelled set beside this file, emergency recall and precision, intent,
+topic, commune and office accuracy, and with `-v` every message that was misunderstood.
 """
 
 from __future__ import annotations
@@ -128,10 +128,12 @@ def evaluate(understander: Understander, rows: list[dict]) -> Figures:
 
 
 def main() -> None:
-    figures = evaluate(Understander.load(), load_labelled())
-    print(figures.summary())
-    if "-v" in sys.argv:
-        print("\n".join(["", *figures.misses]))
+    for path in sorted(LABELLED.parent.glob("first_messages*.jsonl")):
+        figures = evaluate(Understander.load(), load_labelled(path))
+        print(f"== {path.name}")
+        print(figures.summary())
+        if "-v" in sys.argv:
+            print("\n".join(["", *figures.misses, ""]))
 
 
 if __name__ == "__main__":

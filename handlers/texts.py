@@ -13,7 +13,7 @@ class Texts:
     """Looks texts up by dotted key ("directory.to_confirm") and fills placeholders."""
 
     def __init__(self, catalog: dict[str, Any]) -> None:
-        self._flat: dict[str, str] = {}
+        self._flat: dict[str, Any] = {}
         self._flatten("", catalog)
 
     @classmethod
@@ -23,11 +23,14 @@ class Texts:
 
     def _flatten(self, prefix: str, table: dict[str, Any]) -> None:
         for key, value in table.items():
+            self._flat[f"{prefix}{key}"] = value
             if isinstance(value, dict):
                 self._flatten(f"{prefix}{key}.", value)
-            else:
-                self._flat[f"{prefix}{key}"] = str(value)
 
     def __call__(self, key: str, **values: object) -> str:
         """The text at `key` with `values` filled in; a missing key is a bug, so it raises."""
-        return self._flat[key].format(**values)
+        return str(self._flat[key]).format(**values)
+
+    def table(self, key: str) -> Any:
+        """A list or table of the catalog as it is (day names, categories)."""
+        return self._flat[key]

@@ -68,6 +68,7 @@ class EmergencyDetector:
             for name, p in data["defusers"].items()
         }
         self._now = _compile(data["now"], f"{patterns_file.name} now")
+        self._right_now = _compile(data["right_now"], f"{patterns_file.name} right_now")
         self._kinds = tuple(
             _Kind(
                 name,
@@ -112,7 +113,11 @@ class EmergencyDetector:
         for kind in self._kinds:
             if not kind.pattern.search(text):
                 continue
-            if any(d.search(text) for d in kind.defusers):
+            if (
+                kind.defusers
+                and not self._right_now.search(text)
+                and any(d.search(text) for d in kind.defusers)
+            ):
                 continue
             now = bool(self._now.search(text))
             return Emergency(kind.name, self.lines_for(kind.name, at, happening_now=now), now)
@@ -132,9 +137,9 @@ class EmergencyDetector:
 
 
 def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
-    """One alternation of `patterns`, to search in " " + normalised text.
+    r"""One alternation of `patterns`, to search in " " + normalised text.
 
-    Normalised text is words of [a-z0-9] between single spaces, so a leading \\b is the
+    Normalised text is words of [a-z0-9] between single spaces, so a leading \b is the
     same as a leading space; written as a space, every alternative starts with the same
     literal and the regex engine jumps from word to word instead of trying every letter
     (twice as fast).

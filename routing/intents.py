@@ -17,6 +17,9 @@ from routing.lexicon import Lexicon
 INTENTS = ("talk", "advice", "report", "office_info", "subscribe", "unsubscribe", "greeting", "unknown")
 # Earlier wins a tie.
 _PRIORITY = ("unsubscribe", "subscribe", "office_info", "advice", "talk", "report", "unknown")
+# In an emergency a neighbor talks, reports or asks what to do: never "unsubscribe" because
+# they wrote "ya no quiero seguir viviendo".
+_IN_AN_EMERGENCY = ("advice", "talk", "report")
 _MIN_SCORE = 2.0
 _MIN_TOPIC_SCORE = 2.0
 _SHORT_MESSAGE_WORDS = 8
@@ -72,7 +75,8 @@ class IntentClassifier:
         category = _best(self._categories.score(words))
         if category:
             scores["report"] += self._category_weight
-        ranked = sorted(_PRIORITY, key=lambda i: (-scores.get(i, 0.0), _PRIORITY.index(i)))
+        candidates = _IN_AN_EMERGENCY if emergency else _PRIORITY
+        ranked = sorted(candidates, key=lambda i: (-scores.get(i, 0.0), _PRIORITY.index(i)))
         intent = ranked[0] if scores.get(ranked[0], 0.0) >= _MIN_SCORE else None
         if intent is None:
             intent = self._fallback(words, emergency, names_place, bool(scores.get("greeting")))

@@ -1,0 +1,42 @@
+"""The inbound event log: every platform event is stored before it is acknowledged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InboundEvent
+from db.upsert import insert_ignoring_conflict
+
+
+async def record_inbound(
+    session: AsyncSession,
+    *,
+    channel: str,
+    platform_id: str,
+    address: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int | None:
+    """Store an event; its id, or None when (channel, platform_id) was seen before."""
+    values = {
+        "channel": channel,
+        "platform_id": platform_id,
+        "address": address,
+        "payload": payload,
+        "received_at": now,
+    }
+    statement = insert_ignoring_conflict(session, InboundEvent, values, ["channel", "platform_id"])
+    result = await session.execute(statement.returning(InboundEvent.id))
+    return result.scalar_one_or_none()
+
+
+async def mark_processed(
+    session: AsyncSession, event_id: int, *, now: datetime, error: str | None = None
+) -> None:
+    await session.execute(
+        update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=now, error=error)
+    )

@@ -1,0 +1,74 @@
+"""Neighbors: one per channel address, with their commune, office and dialog step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import is_postgresql
+from db.models import Message, Neighbor
+from db.upsert import insert_ignoring_conflict
+
+
+async def lock_neighbor(
+    session: AsyncSession, *, channel: str, address: str, step: str, now: datetime
+) -> tuple[Neighbor, bool]:
+    """The neighbor at (channel, address), created at `step` if new; True when just created.
+
+    The row is locked for the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    serialises writers), so two messages of one neighbor are handled one after the other.
+    """
+    values = {"channel": channel, "address": address, "step": step, "step_data": {}, "created_at": now}
+    inserted = await session.execute(
+        insert_ignoring_conflict(session, Neighbor, values, ["channel", "address"]).returning(Neighbor.id)
+    )
+    created = inserted.scalar_one_or_none() is not None
+    query = select(Neighbor).where(Neighbor.channel == channel, Neighbor.address == address)
+    if is_postgresql(session):
+        query = query.with_for_update()
+    neighbor = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return neighbor, created
+
+
+async def find_neighbor(session: AsyncSession, *, channel: str, address: str) -> Neighbor | None:
+    query = select(Neighbor).where(Neighbor.channel == channel, Neighbor.address == address)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    neighbor: Neighbor,
+    direction: str,
+    author: str,
+    now: datetime,
+    conversation_id: int | None = None,
+    text: str = "",
+    options: list[dict[str, str]] | None = None,
+    media_kind: str | None = None,
+    media_ref: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    platform_id: str | None = None,
+) -> Message:
+    """Append a message to the neighbor's transcript."""
+    message = Message(
+        neighbor_id=neighbor.id,
+        conversation_id=conversation_id,
+        direction=direction,
+        author=author,
+        channel=neighbor.channel,
+        text=text,
+        options=options or None,
+        media_kind=media_kind,
+        media_ref=media_ref,
+        latitude=latitude,
+        longitude=longitude,
+        platform_id=platform_id,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message

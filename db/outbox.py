@@ -1,0 +1,116 @@
+"""The outbox: every outbound message, claimed by the dispatcher with a lease.
+
+Claiming is one atomic UPDATE … RETURNING, correct on SQLite (whose write lock serialises
+claimers) and on PostgreSQL (where FOR UPDATE SKIP LOCKED lets several workers share the
+queue). A row whose lease ran out (its worker died) is claimed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import is_postgresql
+from db.models import OutboxMessage
+from db.upsert import insert_ignoring_conflict
+
+DELIVERED = ("sent", "delivered", "read")
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedupe_key: str,
+    channel: str,
+    address: str,
+    payload: dict[str, Any],
+    now: datetime,
+    neighbor_id: int | None = None,
+    message_id: int | None = None,
+) -> bool:
+    """Queue a message; False when `dedupe_key` was queued before (nothing is sent twice)."""
+    values = {
+        "dedupe_key": dedupe_key,
+        "channel": channel,
+        "address": address,
+        "neighbor_id": neighbor_id,
+        "message_id": message_id,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    result = await session.execute(
+        insert_ignoring_conflict(session, OutboxMessage, values, ["dedupe_key"]).returning(OutboxMessage.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta
+) -> Sequence[OutboxMessage]:
+    """Mark up to `limit` due messages as being sent by the caller, oldest first."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if is_postgresql(session):
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(claim)).scalars().all()
+    return sorted(rows, key=lambda row: row.id)
+
+
+async def mark_sent(
+    session: AsyncSession, outbox_id: int, *, platform_message_id: str | None, now: datetime
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=now, platform_message_id=platform_message_id, lease_until=None)
+    )
+
+
+async def mark_retry(session: AsyncSession, outbox_id: int, *, error: str, at: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="pending", next_attempt_at=at, last_error=error, lease_until=None)
+    )
+
+
+async def mark_failed(session: AsyncSession, outbox_id: int, *, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="failed", last_error=error, lease_until=None)
+    )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next pending message is due, if any, so the dispatcher sleeps until then."""
+    query = (
+        select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()

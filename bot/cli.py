@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.set_defaults(run=run_explain)
 
+    serve = commands.add_parser("serve", help="run everything: HTTP server, channels, web chat, dispatcher")
+    serve.set_defaults(run=run_serve)
+
     offices = commands.add_parser("offices", help="print the office directory and what is still unconfirmed")
     offices.add_argument("--json", action="store_true", help='print {"offices": [...]} for machines')
     offices.set_defaults(run=run_offices)
@@ -94,4 +97,25 @@ def run_offices(args: argparse.Namespace, settings: Settings, texts: Texts, out:
         out.write(json.dumps(offices_json(directory), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(offices_table(directory, texts) + "\n")
+    return 0
+
+
+def run_serve(args: argparse.Namespace, settings: Settings, texts: Texts, out: TextIO) -> int:
+    """`vecinos serve`: one process with the HTTP server, the channels and the dispatcher."""
+    import uvicorn  # here, so that `explain` and `offices` start fast
+
+    from bot.app import create_app
+    from bot.logs import configure_logging
+
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+
+    def announce(channels_off: list[str]) -> None:
+        out.write(texts("serve.ready", url=f"http://{host}:{settings.port}") + "\n")
+        if channels_off:
+            out.write(texts("serve.channels_off", channels="; ".join(channels_off)) + "\n")
+        out.flush()
+
+    configure_logging()
+    app = create_app(settings, on_ready=announce)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
     return 0

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     timezone: str = "America/Santiago"
     data_dir: Path = DEFAULT_DATA_DIR
+    media_dir: Path = Path("media")
 
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""

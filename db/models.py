@@ -97,7 +97,7 @@ class Neighbor(Base):
     """One neighbor on one channel address, with where they are in the dialog."""
 
     __tablename__ = "neighbors"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (UniqueConstraint("channel", "address"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -120,7 +120,10 @@ class Conversation(Base):
     """A neighbor's thread with an office: waiting in the queue, open, or closed."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_queue", "office_id", "status", "urgent", "created_at"),)
+    __table_args__ = (
+        Index("ix_conversations_queue", "office_id", "status", "urgent", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     neighbor_id: Mapped[int] = mapped_column(ForeignKey("neighbors.id", ondelete="CASCADE"), index=True)
@@ -141,7 +144,8 @@ class Message(Base):
     """One message of a neighbor's transcript, in either direction."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_neighbor", "neighbor_id", "id"),)
+    # Ids only grow (SQLite would reuse deleted ones): the web chat pages by id.
+    __table_args__ = (Index("ix_messages_neighbor", "neighbor_id", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     neighbor_id: Mapped[int] = mapped_column(ForeignKey("neighbors.id", ondelete="CASCADE"))
@@ -165,7 +169,10 @@ class Report(Base):
     """A neighborhood problem reported to an office, with a reference number."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_open", "office_id", "category", "status"),)
+    __table_args__ = (
+        Index("ix_reports_open", "office_id", "category", "status"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -210,7 +217,7 @@ class InboundEvent(Base):
     """Every platform event, stored before it is acknowledged; the unique key dedupes retries."""
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("channel", "platform_id"),)
+    __table_args__ = (UniqueConstraint("channel", "platform_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -226,7 +233,7 @@ class OutboxMessage(Base):
     """A message to send, sent by the dispatcher with retries; the durable half of every reply."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)

@@ -54,6 +54,7 @@ class Office:
     phone: str = ""
     unit: str = ""
     to_confirm: frozenset[str] = frozenset()
+    patrol_phones: dict[str, str] = field(default_factory=dict)  # sector -> cuadrante phone
 
     def is_confirmed(self, field_name: str) -> bool:
         """Whether the office has confirmed `field_name` (and it has a value)."""
@@ -171,6 +172,7 @@ def _build_offices(raw: Iterable[dict[str, Any]]) -> dict[str, Office]:
             phone=entry.get("phone", ""),
             unit=entry.get("unit", ""),
             to_confirm=frozenset(entry.get("to_confirm", [])),
+            patrol_phones=dict(entry.get("patrol_phones", {})),
         )
     if not offices:
         raise DirectoryError("offices.toml: no [[office]] entries")

@@ -27,6 +27,7 @@ class Helpline:
     hours: tuple[OpeningHours, ...] = ()
     closed_on: frozenset[str] = frozenset()
     outside_hours: str | None = None
+    whatsapp: str | None = None
 
     def is_open(self, at: datetime) -> bool:
         if not self.hours:
@@ -91,6 +92,7 @@ class EmergencyDetector:
                 ),
                 closed_on=frozenset(entry.get("closed_on", [])),
                 outside_hours=entry.get("outside_hours"),
+                whatsapp=entry.get("whatsapp"),
             )
             for entry in lines["line"]
         }

@@ -86,6 +86,14 @@ class IntentClassifier:
             return IntentGuess(intent, category or "other")
         return IntentGuess(intent)
 
+    def advice_topic(self, words: list[str]) -> str | None:
+        """The advice topic `words` are about, whatever the intent."""
+        return _best(self._topics.score(words))
+
+    def report_category(self, words: list[str]) -> str | None:
+        """The report category `words` are about, whatever the intent."""
+        return _best(self._categories.score(words))
+
     def _fallback(self, words: list[str], emergency: str | None, names_place: bool, greets: bool) -> str:
         """The intent of a message that asks for nothing in particular.
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 23:55:33.608545
+Create Date: 2026-11-26 00:02:21.556715
 """
 
 from collections.abc import Sequence
@@ -33,11 +33,12 @@ def upgrade() -> None:
         sa.Column("platform_id", sa.String(length=128), nullable=False),
         sa.Column("address", sa.String(length=128), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("processed_at", sa.DateTime(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
-        sa.UniqueConstraint("channel", "platform_id", name=op.f("uq_inbound_events_channel")),
+        sa.UniqueConstraint("channel", "platform_id", name=op.f("uq_inbound_events_channel_platform_id")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "offices",
@@ -57,16 +58,17 @@ def upgrade() -> None:
         sa.Column("office_id", sa.String(length=64), nullable=True),
         sa.Column("step", sa.String(length=32), nullable=False),
         sa.Column("step_data", sa.JSON(), nullable=False),
-        sa.Column("consented_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("consented_at", sa.DateTime(), nullable=True),
         sa.Column("subscribed", sa.Boolean(), nullable=False),
         sa.Column("shares_contact", sa.Boolean(), nullable=False),
         sa.Column("unreachable", sa.Boolean(), nullable=False),
-        sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_inbound_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["commune"], ["communes.name"], name=op.f("fk_neighbors_commune_communes")),
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"], name=op.f("fk_neighbors_office_id_offices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_neighbors")),
-        sa.UniqueConstraint("channel", "address", name=op.f("uq_neighbors_channel")),
+        sa.UniqueConstraint("channel", "address", name=op.f("uq_neighbors_channel_address")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "officers",
@@ -75,7 +77,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"], name=op.f("fk_officers_office_id_offices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_officers")),
         sa.UniqueConstraint("email", name=op.f("uq_officers_email")),
@@ -92,9 +94,9 @@ def upgrade() -> None:
         sa.Column("emergency_kind", sa.String(length=16), nullable=True),
         sa.Column("assigned_officer_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["assigned_officer_id"],
             ["officers.id"],
@@ -110,6 +112,7 @@ def upgrade() -> None:
             ["office_id"], ["offices.id"], name=op.f("fk_conversations_office_id_offices")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversations_neighbor_id"), ["neighbor_id"], unique=False)
@@ -132,7 +135,7 @@ def upgrade() -> None:
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("platform_id", sa.String(length=128), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -146,6 +149,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_messages_conversation_id"), ["conversation_id"], unique=False)
@@ -167,7 +171,7 @@ def upgrade() -> None:
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("photo_ref", sa.String(length=256), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["commune"], ["communes.name"], name=op.f("fk_reports_commune_communes")),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
@@ -184,6 +188,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["office_id"], ["offices.id"], name=op.f("fk_reports_office_id_offices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
         sa.UniqueConstraint("reference", name=op.f("uq_reports_reference")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.create_index("ix_reports_open", ["office_id", "category", "status"], unique=False)
@@ -199,12 +204,12 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("lease_until", sa.DateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("platform_message_id", sa.String(length=128), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_outbox_message_id_messages"), ondelete="SET NULL"
         ),
@@ -216,6 +221,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
@@ -225,7 +231,7 @@ def upgrade() -> None:
         "report_followers",
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("neighbor_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["neighbor_id"],
             ["neighbors.id"],
@@ -246,7 +252,7 @@ def upgrade() -> None:
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["reports.id"],

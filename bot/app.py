@@ -1,0 +1,105 @@
+"""`create_app(settings)`: the one Starlette app of `vecinos serve`.
+
+Everything is built here from the settings; the lifespan migrates the database, mirrors
+the office directory into it, runs the outbox dispatcher, and closes all in reverse.
+Nothing connects at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot.channels import build_channels, channels_off
+from bot.health import health_routes
+from bot.inbound import InboundPipeline
+from bot.media import MediaStore
+from bot.metrics import Metrics
+from bot.outbox import OutboxDispatcher
+from bot.settings import Settings
+from db.directory import sync_directory
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import migrate
+from handlers.neighbor import Dialog
+from handlers.texts import Texts
+from handlers.tips import Tips
+from routing.understand import Understander
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None = None) -> Starlette:
+    """Build the app; the database is opened by its lifespan.
+
+    `on_ready` is called once the app is ready to serve, with what the channels that are
+    off need to run.
+    """
+    understander = Understander.load(settings.data_dir, settings.timezone)
+    texts = Texts.from_dir(settings.data_dir)
+    tips = Tips.from_dir(settings.data_dir)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    metrics = Metrics()
+    media = MediaStore(settings.media_dir)
+    templates = Jinja2Templates(directory=ROOT / "templates")
+    dialog = Dialog(texts, understander, tips)
+    outbox_ready = asyncio.Event()  # set by the pipeline when replies are queued
+    pipeline = InboundPipeline(sessions, dialog, texts, media, metrics, outbox_ready)
+    channels = build_channels(
+        pipeline=pipeline, sessions=sessions, texts=texts, templates=templates, media=media
+    )
+    dispatcher = OutboxDispatcher(sessions, channels, metrics, outbox_ready)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await migrate(engine)
+        async with sessions.begin() as session:
+            await sync_directory(session, understander.directory)
+        task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        if on_ready is not None:
+            on_ready(channels_off(channels, texts))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await engine.dispose()
+
+    routes = [
+        *health_routes(sessions, metrics),
+        *(route for channel in channels.values() for route in channel.routes()),
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers(texts))
+
+
+def _exception_handlers(texts: Texts) -> dict:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        detail = exc.detail
+        if exc.status_code == 404:
+            detail = texts("http.not_found")
+        elif exc.status_code == 405:
+            detail = texts("http.method_not_allowed")
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    async def database_down(request: Request, exc: Exception) -> Response:
+        log.error("database unavailable: %s", exc)
+        return JSONResponse(
+            {"error": texts("http.database_down")}, status_code=503, headers={"Retry-After": "30"}
+        )
+
+    return {HTTPException: http_error, SQLAlchemyError: database_down, OSError: database_down}

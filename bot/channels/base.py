@@ -1,0 +1,37 @@
+"""What every channel adapter is: parse platform traffic, send replies, say what it can do.
+
+Channel differences are capabilities the core asks about, never `if channel == …`.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from handlers.events import Reply
+
+
+class SendError(Exception):
+    """A send failed; `permanent` ones are not retried (blocked bot, invalid number)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel:
+    """Base of the adapters; a subclass overrides `send` and, where it has any, `routes`."""
+
+    name: str = ""
+    contact_shareable: bool = False  # the office could be shown the neighbor's phone number
+
+    def routes(self) -> list[BaseRoute]:
+        """The HTTP routes the channel answers (webhooks, pages)."""
+        return []
+
+    async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str | None:
+        """Deliver `reply`; the platform's message id, if it gives one. Raises `SendError`."""
+        raise NotImplementedError
+
+    def sent(self, address: str) -> None:
+        """Told after a message to `address` is marked sent (a web chat wakes its pollers)."""

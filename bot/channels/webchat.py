@@ -1,0 +1,249 @@
+"""The web chat: a page served by Vecinos itself, so the line can be tried with no account.
+
+A neighbor's identity is a random token the page keeps in the browser. The page posts
+messages (deduplicated by a client id, so a retry never doubles one) and long-polls for
+the transcript; a reply shows once the dispatcher has marked it sent, which wakes the
+neighbor's pollers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from bot.channels.base import Channel
+from bot.inbound import InboundPipeline
+from bot.media import MediaStore, image_extension
+from db.models import Message, OutboxMessage
+from db.neighbors import find_neighbor
+from db.outbox import DELIVERED
+from handlers.events import InboundMessage, Location, Media, Reply
+from handlers.texts import Texts
+
+NAME = "webchat"
+MAX_TEXT = 4000
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_WAIT_S = 25
+POLL_FALLBACK_S = 2.0  # other workers' replies are found by polling the database
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,63}$")
+_PAGE_TEXTS = ("start", "you", "office", "sending", "retrying", "location_denied", "photo_too_big")
+
+
+class WebChat(Channel):
+    """The `/chat` page and its JSON API."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        pipeline: InboundPipeline,
+        sessions: async_sessionmaker[AsyncSession],
+        texts: Texts,
+        templates: Jinja2Templates,
+        media: MediaStore,
+    ) -> None:
+        self._pipeline = pipeline
+        self._sessions = sessions
+        self._texts = texts
+        self._templates = templates
+        self._media = media
+        self._arrivals: dict[str, asyncio.Event] = {}  # token -> woken when a reply is sent
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/chat", self.page, methods=["GET"]),
+            Route("/chat/api/messages", self.post_message, methods=["POST"]),
+            Route("/chat/api/messages", self.list_messages, methods=["GET"]),
+            Route("/chat/api/photos", self.post_photo, methods=["POST"]),
+        ]
+
+    async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str:
+        # The transcript is the delivery: marking the row sent makes it visible to the page.
+        return f"web-{outbox_id}"
+
+    def sent(self, address: str) -> None:
+        event = self._arrivals.pop(address, None)
+        if event is not None:
+            event.set()
+
+    async def page(self, request: Request) -> Response:
+        texts = self._texts
+        context = {
+            "t": texts,
+            "static_url": "/static",
+            "js_texts": {f"webchat.{key}": texts(f"webchat.{key}") for key in _PAGE_TEXTS},
+        }
+        return self._templates.TemplateResponse(request, "chat.html", context)
+
+    async def post_message(self, request: Request) -> Response:
+        body = await _json_object(request, self._texts)
+        token, client_id = self._identity(body.get("token"), body.get("client_id"))
+        text = body.get("text", "")
+        location = body.get("location")
+        if not isinstance(text, str):
+            raise HTTPException(400, self._texts("webchat.bad_message"))
+        if len(text) > MAX_TEXT:
+            raise HTTPException(413, self._texts("webchat.too_long", limit=MAX_TEXT))
+        if location is not None:
+            location = self._location(location)
+        elif not text.strip():
+            raise HTTPException(400, self._texts("webchat.empty"))
+        option = body.get("option")
+        message = InboundMessage(
+            channel=NAME,
+            address=token,
+            platform_id=f"{token}:{client_id}",
+            received_at=datetime.now(UTC),
+            text=text,
+            option=option if isinstance(option, str) else None,
+            location=location,
+        )
+        accepted = await self._pipeline.receive(message)
+        return JSONResponse({"accepted": True, "duplicate": not accepted}, status_code=202)
+
+    async def post_photo(self, request: Request) -> Response:
+        try:
+            form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_PHOTO_BYTES + 1024)
+        except Exception as exc:  # multipart parsing errors have no common base
+            raise HTTPException(400, self._texts("webchat.bad_photo")) from exc
+        token, client_id = self._identity(form.get("token"), form.get("client_id"))
+        upload = form.get("file")
+        caption = form.get("caption") or ""
+        if not isinstance(upload, UploadFile) or not isinstance(caption, str):
+            raise HTTPException(400, self._texts("webchat.bad_photo"))
+        data = await upload.read(MAX_PHOTO_BYTES + 1)
+        if len(data) > MAX_PHOTO_BYTES:
+            raise HTTPException(413, self._texts("webchat.photo_too_big"))
+        extension = image_extension(data)
+        if extension is None:
+            raise HTTPException(400, self._texts("webchat.bad_photo"))
+        ref = self._media.save(data, extension)
+        message = InboundMessage(
+            channel=NAME,
+            address=token,
+            platform_id=f"{token}:{client_id}",
+            received_at=datetime.now(UTC),
+            text=caption[:MAX_TEXT],
+            media=(Media("photo", ref, f"image/{extension[1:]}"),),
+        )
+        accepted = await self._pipeline.receive(message)
+        if not accepted:
+            self._media.delete([ref])
+        return JSONResponse({"accepted": True, "duplicate": not accepted}, status_code=202)
+
+    async def list_messages(self, request: Request) -> Response:
+        """The transcript after `after`, waiting up to `wait` seconds for something new."""
+        token = request.query_params.get("token", "")
+        if not _TOKEN.match(token):
+            raise HTTPException(400, self._texts("webchat.bad_token"))
+        try:
+            after = int(request.query_params.get("after", "0"))
+            wait = min(float(request.query_params.get("wait", "0")), MAX_WAIT_S)
+        except ValueError as exc:
+            raise HTTPException(400, self._texts("webchat.bad_message")) from exc
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            arrival = self._arrivals.setdefault(token, asyncio.Event())
+            messages = await self._transcript(token, after)
+            remaining = deadline - time.monotonic()
+            if messages or remaining <= 0 or await request.is_disconnected():
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrival.wait(), timeout=min(remaining, POLL_FALLBACK_S))
+        if self._arrivals.get(token) is arrival:
+            del self._arrivals[token]  # nobody keeps an event for a page that left
+        last_id = messages[-1]["id"] if messages else after
+        return JSONResponse({"messages": messages, "last_id": last_id})
+
+    async def _transcript(self, token: str, after: int) -> list[dict[str, Any]]:
+        async with self._sessions() as session:
+            neighbor = await find_neighbor(session, channel=NAME, address=token)
+            if neighbor is None:
+                return []
+            # Stop before the first reply not yet sent, so that the page's `after` never skips it.
+            unsent = await session.scalar(
+                select(func.min(Message.id))
+                .join(OutboxMessage, OutboxMessage.message_id == Message.id)
+                .where(
+                    Message.neighbor_id == neighbor.id,
+                    Message.id > after,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+            )
+            query = (
+                select(Message)
+                .outerjoin(OutboxMessage, OutboxMessage.message_id == Message.id)
+                .where(
+                    Message.neighbor_id == neighbor.id,
+                    Message.id > after,
+                    or_(Message.direction == "in", OutboxMessage.status.in_((*DELIVERED, "failed"))),
+                )
+                .order_by(Message.id)
+                .limit(200)
+            )
+            if unsent is not None:
+                query = query.where(Message.id < unsent)
+            rows = (await session.execute(query)).scalars().all()
+        return [_as_json(row) for row in rows]
+
+    def _identity(self, token: Any, client_id: Any) -> tuple[str, str]:
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise HTTPException(400, self._texts("webchat.bad_token"))
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            raise HTTPException(400, self._texts("webchat.bad_message"))
+        return token, client_id
+
+    def _location(self, value: Any) -> Location:
+        try:
+            latitude, longitude = float(value["latitude"]), float(value["longitude"])
+        except (TypeError, KeyError, ValueError) as exc:
+            raise HTTPException(400, self._texts("webchat.bad_location")) from exc
+        if not (
+            math.isfinite(latitude)
+            and math.isfinite(longitude)
+            and -90 <= latitude <= 90
+            and -180 <= longitude <= 180
+        ):
+            raise HTTPException(400, self._texts("webchat.bad_location"))
+        return Location(latitude, longitude)
+
+
+async def _json_object(request: Request, texts: Texts) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(400, texts("webchat.bad_message")) from exc
+    if not isinstance(body, dict):
+        raise HTTPException(400, texts("webchat.bad_message"))
+    return body
+
+
+def _as_json(message: Message) -> dict[str, Any]:
+    location = None
+    if message.latitude is not None and message.longitude is not None:
+        location = {"latitude": message.latitude, "longitude": message.longitude}
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "text": message.text,
+        "options": message.options or [],
+        "media": {"kind": message.media_kind} if message.media_kind else None,
+        "location": location,
+        "at": message.created_at.isoformat(),
+    }

@@ -1,0 +1,153 @@
+"""The one entry of every channel: store the event, handle it, queue the replies.
+
+All of it is one short transaction, committed before the platform gets its answer: a
+platform retry of the same event finds its row and changes nothing, and a crash before
+the commit leaves nothing half done (the platform retries). If handling fails on a bug,
+the event is still stored, with the error, and the neighbor is told it was kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.media import MediaStore
+from bot.metrics import Metrics
+from db.inbound import mark_processed, record_inbound
+from db.neighbors import add_message
+from db.outbox import enqueue
+from handlers.events import InboundMessage, Reply
+from handlers.neighbor import Dialog
+from handlers.texts import Texts
+from handlers.turn import Turn
+
+log = logging.getLogger(__name__)
+
+
+class InboundPipeline:
+    """Receives `InboundMessage`s from the channel adapters."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        dialog: Dialog,
+        texts: Texts,
+        media: MediaStore,
+        metrics: Metrics,
+        outbox_ready: asyncio.Event,
+    ) -> None:
+        self._sessions = sessions
+        self._dialog = dialog
+        self._texts = texts
+        self._media = media
+        self._metrics = metrics
+        self._outbox_ready = outbox_ready
+
+    async def receive(self, message: InboundMessage, payload: dict[str, Any] | None = None) -> bool:
+        """Handle `message` once; False when it is a platform retry of an event already stored.
+
+        Raises `SQLAlchemyError` when the database is down: the caller must then not
+        acknowledge, so that the platform retries.
+        """
+        started = time.perf_counter()
+        payload = payload if payload is not None else _payload_of(message)
+        now = datetime.now(UTC)
+        try:
+            async with self._sessions.begin() as session:
+                event_id = await record_inbound(
+                    session,
+                    channel=message.channel,
+                    platform_id=message.platform_id,
+                    address=message.address,
+                    payload=payload,
+                    now=now,
+                )
+                if event_id is None:
+                    self._metrics.duplicates.labels(channel=message.channel).inc()
+                    return False
+                turn = await self._dialog.handle(session, message)
+                await self._queue_replies(session, turn, f"in:{event_id}", now)
+                await mark_processed(session, event_id, now=now)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:
+            log.exception("inbound: handling %s:%s failed", message.channel, message.platform_id)
+            self._metrics.handling_errors.inc()
+            await self._keep_after_failure(message, payload, now, repr(exc))
+        else:
+            if turn.erased_files:
+                self._media.delete(turn.erased_files)
+            if turn.understanding.emergency:
+                self._metrics.emergencies.labels(kind=turn.understanding.emergency.kind).inc()
+        self._metrics.inbound.labels(channel=message.channel).inc()
+        self._metrics.inbound_seconds.observe(time.perf_counter() - started)
+        self._outbox_ready.set()
+        return True
+
+    async def _queue_replies(self, session: AsyncSession, turn: Turn, key: str, now: datetime) -> None:
+        neighbor = turn.neighbor
+        erased = turn.erased_files is not None
+        for index, reply in enumerate(turn.replies):
+            message_id = None
+            if not erased:
+                message = await add_message(
+                    session,
+                    neighbor=neighbor,
+                    direction="out",
+                    author="bot",
+                    now=now,
+                    conversation_id=turn.inbound.conversation_id if turn.inbound else None,
+                    text=reply.text,
+                    options=[{"key": o.key, "label": o.label} for o in reply.options],
+                )
+                message_id = message.id
+            await enqueue(
+                session,
+                dedupe_key=f"{key}:{index}",
+                channel=turn.message.channel,
+                address=turn.message.address,
+                payload=reply.to_payload(),
+                now=now,
+                neighbor_id=None if erased else neighbor.id,
+                message_id=message_id,
+            )
+
+    async def _keep_after_failure(
+        self, message: InboundMessage, payload: dict[str, Any], now: datetime, error: str
+    ) -> None:
+        """Store the event with its error and tell the neighbor; never lose a message to a bug."""
+        async with self._sessions.begin() as session:
+            event_id = await record_inbound(
+                session,
+                channel=message.channel,
+                platform_id=message.platform_id,
+                address=message.address,
+                payload=payload,
+                now=now,
+            )
+            if event_id is None:
+                return
+            await mark_processed(session, event_id, now=now, error=error)
+            replies = [self._dialog.emergency_reply(message), Reply(self._texts("errors.failed"))]
+            for index, reply in enumerate(r for r in replies if r is not None):
+                await enqueue(
+                    session,
+                    dedupe_key=f"in:{event_id}:failed:{index}",
+                    channel=message.channel,
+                    address=message.address,
+                    payload=reply.to_payload(),
+                    now=now,
+                )
+
+
+def _payload_of(message: InboundMessage) -> dict[str, Any]:
+    payload = asdict(message)
+    payload["received_at"] = message.received_at.isoformat()
+    return payload

@@ -1,0 +1,115 @@
+"""The outbox dispatcher: sends queued messages through their channel, with retries.
+
+Each message is claimed, sent and marked in short transactions of its own, so a crash
+loses nothing (an expired lease is claimed again) and a restart resends only what was
+never marked sent. Sending never holds a database transaction open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel, SendError
+from bot.metrics import Metrics
+from db.models import OutboxMessage
+from db.outbox import claim_due, mark_failed, mark_retry, mark_sent, next_due_at
+from handlers.events import Reply
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=60)
+BATCH = 50
+IDLE_POLL_S = 1.0  # how often an idle dispatcher looks for work queued by other processes
+MAX_BACKOFF_S = 600
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt `attempts` + 1: exponential with jitter, capped."""
+    return min(MAX_BACKOFF_S, 2**attempts) * random.uniform(0.8, 1.2)
+
+
+class OutboxDispatcher:
+    """Runs until cancelled; setting `ready` after queueing makes it send at once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        metrics: Metrics,
+        ready: asyncio.Event,
+    ) -> None:
+        self._sessions = sessions
+        self._channels = channels
+        self._metrics = metrics
+        self._ready = ready
+
+    async def run(self) -> None:
+        while True:
+            try:
+                handled = await self.dispatch_once()
+            except SQLAlchemyError:
+                log.exception("outbox: database unavailable; retrying")
+                handled = 0
+            if handled:
+                continue
+            self._ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout=await self._idle_seconds())
+
+    async def _idle_seconds(self) -> float:
+        try:
+            async with self._sessions() as session:
+                due = await next_due_at(session)
+        except SQLAlchemyError:
+            return IDLE_POLL_S
+        if due is None:
+            return IDLE_POLL_S
+        return min(IDLE_POLL_S, max(0.0, (due - datetime.now(UTC)).total_seconds()))
+
+    async def dispatch_once(self) -> int:
+        """Claim due messages and send them; how many were handled."""
+        async with self._sessions.begin() as session:
+            rows = await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
+        await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        channel = self._channels.get(row.channel)
+        try:
+            if channel is None:
+                raise SendError(f"channel {row.channel} is not configured", permanent=True)
+            platform_id = await channel.send(row.address, Reply.from_payload(row.payload), outbox_id=row.id)
+        except SendError as exc:
+            await self._failed(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
+            return
+        except Exception as exc:
+            log.exception("outbox: unexpected error sending message %s", row.id)
+            await self._failed(row, repr(exc), permanent=False, retry_after=None)
+            return
+        async with self._sessions.begin() as session:
+            await mark_sent(session, row.id, platform_message_id=platform_id, now=datetime.now(UTC))
+        self._metrics.outbox_sent.labels(channel=row.channel).inc()
+        channel.sent(row.address)
+
+    async def _failed(
+        self, row: OutboxMessage, error: str, *, permanent: bool, retry_after: float | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                await mark_failed(session, row.id, error=error)
+                self._metrics.outbox_failed.labels(channel=row.channel).inc()
+                log.warning("outbox: message %s failed for good: %s", row.id, error)
+            else:
+                delay = retry_after if retry_after is not None else backoff(row.attempts)
+                await mark_retry(
+                    session, row.id, error=error, at=datetime.now(UTC) + timedelta(seconds=delay)
+                )

@@ -110,9 +110,9 @@ def run_serve(args: argparse.Namespace, settings: Settings, texts: Texts, out: T
     host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
 
     def announce(channels_off: list[str]) -> None:
-        out.write(texts("serve.ready", url=f"http://{host}:{settings.port}") + "\n")
         if channels_off:
             out.write(texts("serve.channels_off", channels="; ".join(channels_off)) + "\n")
+        out.write(texts("serve.ready", url=f"http://{host}:{settings.port}") + "\n")
         out.flush()
 
     configure_logging()

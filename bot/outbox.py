@@ -26,7 +26,9 @@ from handlers.events import Reply
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=60)
+SEND_TIMEOUT_S = 20
+# A claimed message whose worker died is claimed again after this; it outlasts any send.
+LEASE = timedelta(seconds=SEND_TIMEOUT_S + 10)
 BATCH = 50
 IDLE_POLL_S = 1.0  # how often an idle dispatcher looks for work queued by other processes
 MAX_BACKOFF_S = 600
@@ -62,8 +64,9 @@ class OutboxDispatcher:
             if handled:
                 continue
             self._ready.clear()
+            idle = await self._idle_seconds()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout=await self._idle_seconds())
+                await asyncio.wait_for(self._ready.wait(), timeout=idle)
 
     async def _idle_seconds(self) -> float:
         try:
@@ -87,7 +90,10 @@ class OutboxDispatcher:
         try:
             if channel is None:
                 raise SendError(f"channel {row.channel} is not configured", permanent=True)
-            platform_id = await channel.send(row.address, Reply.from_payload(row.payload), outbox_id=row.id)
+            reply = Reply.from_payload(row.payload)
+            platform_id = await asyncio.wait_for(
+                channel.send(row.address, reply, outbox_id=row.id), SEND_TIMEOUT_S
+            )
         except SendError as exc:
             await self._failed(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
             return

@@ -122,12 +122,14 @@ class WebChat(Channel):
             form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_PHOTO_BYTES + 1024)
         except Exception as exc:  # multipart parsing errors have no common base
             raise HTTPException(400, self._texts("webchat.bad_photo")) from exc
-        token, client_id = self._identity(form.get("token"), form.get("client_id"))
-        upload = form.get("file")
-        caption = form.get("caption") or ""
-        if not isinstance(upload, UploadFile) or not isinstance(caption, str):
-            raise HTTPException(400, self._texts("webchat.bad_photo"))
-        data = await upload.read(MAX_PHOTO_BYTES + 1)
+        try:
+            token, client_id = self._identity(form.get("token"), form.get("client_id"))
+            upload, caption = form.get("file"), form.get("caption") or ""
+            if not isinstance(upload, UploadFile) or not isinstance(caption, str):
+                raise HTTPException(400, self._texts("webchat.bad_photo"))
+            data = await upload.read(MAX_PHOTO_BYTES + 1)
+        finally:
+            await form.close()
         if len(data) > MAX_PHOTO_BYTES:
             raise HTTPException(413, self._texts("webchat.photo_too_big"))
         extension = image_extension(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.channels.base import Channel, SendError
@@ -18,6 +19,7 @@ class RecordingChannel(Channel):
     fail_next: int = 0
     permanent: bool = False
     retry_after: float | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at every send
 
     async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str:
         if self.permanent:
@@ -26,4 +28,5 @@ class RecordingChannel(Channel):
             self.fail_next -= 1
             raise SendError("temporarily unavailable", retry_after=self.retry_after)
         self.sends.append((address, reply, outbox_id))
+        self.arrived.set()
         return f"{self.name}-{outbox_id}"

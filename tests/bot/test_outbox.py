@@ -1,0 +1,151 @@
+"""The outbox dispatcher: sends in order, retries with backoff, gives up on permanent errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.metrics import Metrics
+from bot.outbox import MAX_ATTEMPTS, OutboxDispatcher, backoff
+from db.models import OutboxMessage
+from db.outbox import claim_due, enqueue
+from handlers.events import Option, Reply
+from tests.doubles.channel import RecordingChannel
+
+
+async def queue(sessions, *keys: str, channel: str = "test") -> None:
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        for key in keys:
+            reply = Reply(f"texto {key}", (Option("1", "Sí"),))
+            await enqueue(
+                session,
+                dedupe_key=key,
+                channel=channel,
+                address="+56911112222",
+                payload=reply.to_payload(),
+                now=now,
+            )
+
+
+async def rows(sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+
+
+def dispatcher_for(sessions, channel: RecordingChannel) -> OutboxDispatcher:
+    return OutboxDispatcher(sessions, {channel.name: channel}, Metrics(), asyncio.Event())
+
+
+async def test_sends_in_order_and_marks_sent(sessions) -> None:
+    channel = RecordingChannel()
+    await queue(sessions, "a", "b", "c")
+    assert await dispatcher_for(sessions, channel).dispatch_once() == 3
+    assert [reply.text for _, reply, _ in channel.sends] == ["texto a", "texto b", "texto c"]
+    assert channel.sends[0][1].options == (Option("1", "Sí"),)
+    assert {(r.status, r.attempts) for r in await rows(sessions)} == {("sent", 1)}
+    assert await dispatcher_for(sessions, channel).dispatch_once() == 0  # nothing twice
+
+
+async def test_a_duplicate_key_is_queued_once(sessions) -> None:
+    await queue(sessions, "same", "same")
+    assert len(await rows(sessions)) == 1
+
+
+async def test_temporary_failure_is_retried_after_backoff(sessions) -> None:
+    channel = RecordingChannel(fail_next=1, retry_after=30)
+    await queue(sessions, "a")
+    dispatcher = dispatcher_for(sessions, channel)
+    await dispatcher.dispatch_once()
+    (row,) = await rows(sessions)
+    assert row.status == "pending" and row.last_error == "temporarily unavailable"
+    assert row.next_attempt_at > datetime.now(UTC) + timedelta(seconds=25)  # honours retry_after
+    assert await dispatcher.dispatch_once() == 0  # not due yet
+    async with sessions.begin() as session:
+        await session.execute(update(OutboxMessage).values(next_attempt_at=datetime.now(UTC)))
+    await dispatcher.dispatch_once()
+    (row,) = await rows(sessions)
+    assert (row.status, row.attempts, len(channel.sends)) == ("sent", 2, 1)
+
+
+async def test_permanent_failure_is_not_retried(sessions) -> None:
+    channel = RecordingChannel(permanent=True)
+    await queue(sessions, "a")
+    await dispatcher_for(sessions, channel).dispatch_once()
+    (row,) = await rows(sessions)
+    assert (row.status, row.last_error) == ("failed", "blocked by the user")
+
+
+async def test_gives_up_after_the_last_attempt(sessions) -> None:
+    channel = RecordingChannel(fail_next=MAX_ATTEMPTS)
+    await queue(sessions, "a")
+    dispatcher = dispatcher_for(sessions, channel)
+    for _ in range(MAX_ATTEMPTS):
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).values(next_attempt_at=datetime.now(UTC)))
+        await dispatcher.dispatch_once()
+    (row,) = await rows(sessions)
+    assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+
+
+async def test_an_unknown_channel_fails_for_good(sessions) -> None:
+    await queue(sessions, "a", channel="carrier-pigeon")
+    await dispatcher_for(sessions, RecordingChannel()).dispatch_once()
+    (row,) = await rows(sessions)
+    assert row.status == "failed" and "carrier-pigeon" in row.last_error
+
+
+async def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease(sessions) -> None:
+    await queue(sessions, "a")
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        (claimed,) = await claim_due(session, now=now, limit=10, lease=timedelta(seconds=60))
+    async with sessions.begin() as session:  # the worker died: nobody else may take it yet
+        assert (
+            await claim_due(session, now=now + timedelta(seconds=30), limit=10, lease=timedelta(seconds=60))
+            == []
+        )
+    async with sessions.begin() as session:
+        (again,) = await claim_due(
+            session, now=now + timedelta(seconds=61), limit=10, lease=timedelta(seconds=60)
+        )
+    assert again.id == claimed.id and again.attempts == 2
+
+
+async def test_concurrent_claimers_never_share_a_message(sessions) -> None:
+    await queue(sessions, *(f"m{i}" for i in range(40)))
+
+    async def claimer() -> list[int]:
+        async with sessions.begin() as session:
+            claimed = await claim_due(session, now=datetime.now(UTC), limit=7, lease=timedelta(seconds=60))
+        return [row.id for row in claimed]
+
+    batches = await asyncio.gather(*(claimer() for _ in range(8)))
+    claimed = [row_id for batch in batches for row_id in batch]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+async def test_run_sends_as_soon_as_woken(sessions) -> None:
+    channel = RecordingChannel()
+    ready = asyncio.Event()
+    dispatcher = OutboxDispatcher(sessions, {channel.name: channel}, Metrics(), ready)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await queue(sessions, "a")
+        ready.set()
+        await asyncio.wait_for(channel.arrived.wait(), timeout=5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert channel.sends[0][1].text == "texto a"
+
+
+@pytest.mark.parametrize("attempts", [1, 3, 8, 20])
+def test_backoff_grows_and_is_capped(attempts: int) -> None:
+    assert 0 < backoff(attempts) <= 600 * 1.2
+    assert backoff(attempts) >= min(600, 2**attempts) * 0.8

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.media import MediaStore
 from bot.metrics import Metrics
-from db.inbound import mark_processed, record_inbound
-from db.neighbors import add_message
-from db.outbox import enqueue
+from db.inbound import record_inbound
+from db.neighbors import add_bot_messages
+from db.outbox import enqueue_many
 from handlers.events import InboundMessage, Reply
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
@@ -74,7 +74,6 @@ class InboundPipeline:
                     return False
                 turn = await self._dialog.handle(session, message)
                 await self._queue_replies(session, turn, f"in:{event_id}", now)
-                await mark_processed(session, event_id, now=now)
         except SQLAlchemyError:
             raise
         except Exception as exc:
@@ -92,32 +91,31 @@ class InboundPipeline:
         return True
 
     async def _queue_replies(self, session: AsyncSession, turn: Turn, key: str, now: datetime) -> None:
-        neighbor = turn.neighbor
+        """The replies join the transcript (unless the neighbor was just erased) and the outbox."""
         erased = turn.erased_files is not None
-        for index, reply in enumerate(turn.replies):
-            message_id = None
-            if not erased:
-                message = await add_message(
-                    session,
-                    neighbor=neighbor,
-                    direction="out",
-                    author="bot",
-                    now=now,
-                    conversation_id=turn.inbound.conversation_id if turn.inbound else None,
-                    text=reply.text,
-                    options=[{"key": o.key, "label": o.label} for o in reply.options],
-                )
-                message_id = message.id
-            await enqueue(
+        message_ids: list[int | None] = [None] * len(turn.replies)
+        if not erased:
+            message_ids = await add_bot_messages(  # type: ignore[assignment]
                 session,
-                dedupe_key=f"{key}:{index}",
-                channel=turn.message.channel,
-                address=turn.message.address,
-                payload=reply.to_payload(),
+                neighbor=turn.neighbor,
+                conversation_id=turn.inbound.conversation_id if turn.inbound else None,
+                messages=[
+                    (r.text, [{"key": o.key, "label": o.label} for o in r.options]) for r in turn.replies
+                ],
                 now=now,
-                neighbor_id=None if erased else neighbor.id,
-                message_id=message_id,
             )
+        rows = [
+            {
+                "dedupe_key": f"{key}:{index}",
+                "channel": turn.message.channel,
+                "address": turn.message.address,
+                "payload": reply.to_payload(),
+                "neighbor_id": None if erased else turn.neighbor.id,
+                "message_id": message_id,
+            }
+            for index, (reply, message_id) in enumerate(zip(turn.replies, message_ids, strict=True))
+        ]
+        await enqueue_many(session, rows, now=now)
 
     async def _keep_after_failure(
         self, message: InboundMessage, payload: dict[str, Any], now: datetime, error: str
@@ -131,20 +129,21 @@ class InboundPipeline:
                 address=message.address,
                 payload=payload,
                 now=now,
+                error=error,
             )
             if event_id is None:
                 return
-            await mark_processed(session, event_id, now=now, error=error)
             replies = [self._dialog.emergency_reply(message), Reply(self._texts("errors.failed"))]
-            for index, reply in enumerate(r for r in replies if r is not None):
-                await enqueue(
-                    session,
-                    dedupe_key=f"in:{event_id}:failed:{index}",
-                    channel=message.channel,
-                    address=message.address,
-                    payload=reply.to_payload(),
-                    now=now,
-                )
+            rows = [
+                {
+                    "dedupe_key": f"in:{event_id}:failed:{index}",
+                    "channel": message.channel,
+                    "address": message.address,
+                    "payload": reply.to_payload(),
+                }
+                for index, reply in enumerate(r for r in replies if r is not None)
+            ]
+            await enqueue_many(session, rows, now=now)
 
 
 def _payload_of(message: InboundMessage) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The outbox dispatcher: sends queued messages through their channel, with retries.
 
-Each message is claimed, sent and marked in short transactions of its own, so a crash
-loses nothing (an expired lease is claimed again) and a restart resends only what was
-never marked sent. Sending never holds a database transaction open.
+A batch is claimed in one short transaction, sent concurrently with no transaction open,
+and marked in another. A crash loses nothing: a claim whose lease ran out is claimed
+again. A crash after a send but before its mark resends that batch's messages once more:
+the platforms take no idempotency key, so delivery is at least once, and the window is
+the few milliseconds of one batch.
 """
 
 from __future__ import annotations
@@ -79,43 +81,45 @@ class OutboxDispatcher:
         return min(IDLE_POLL_S, max(0.0, (due - datetime.now(UTC)).total_seconds()))
 
     async def dispatch_once(self) -> int:
-        """Claim due messages and send them; how many were handled."""
+        """Claim due messages, send them, and mark the batch; how many were handled."""
         async with self._sessions.begin() as session:
             rows = await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
-        await asyncio.gather(*(self._deliver(row) for row in rows))
+        if not rows:
+            return 0
+        results = await asyncio.gather(*(self._send(row) for row in rows))
+        sent = {row.id: r for row, r in zip(rows, results, strict=True) if not isinstance(r, SendError)}
+        async with self._sessions.begin() as session:
+            await mark_sent(session, sent, now=datetime.now(UTC))
+            for row, result in zip(rows, results, strict=True):
+                if isinstance(result, SendError):
+                    await self._failed(session, row, result)
+        for row in rows:
+            if row.id in sent:
+                self._metrics.outbox_sent.labels(channel=row.channel).inc()
+                self._channels[row.channel].sent(row.address)
         return len(rows)
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _send(self, row: OutboxMessage) -> str | None | SendError:
+        """The platform's message id, or the error: the batch is marked as a whole."""
         channel = self._channels.get(row.channel)
+        if channel is None:
+            return SendError(f"channel {row.channel} is not configured", permanent=True)
         try:
-            if channel is None:
-                raise SendError(f"channel {row.channel} is not configured", permanent=True)
             reply = Reply.from_payload(row.payload)
-            platform_id = await asyncio.wait_for(
-                channel.send(row.address, reply, outbox_id=row.id), SEND_TIMEOUT_S
-            )
+            return await asyncio.wait_for(channel.send(row.address, reply, outbox_id=row.id), SEND_TIMEOUT_S)
         except SendError as exc:
-            await self._failed(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
-            return
+            return exc
         except Exception as exc:
             log.exception("outbox: unexpected error sending message %s", row.id)
-            await self._failed(row, repr(exc), permanent=False, retry_after=None)
-            return
-        async with self._sessions.begin() as session:
-            await mark_sent(session, row.id, platform_message_id=platform_id, now=datetime.now(UTC))
-        self._metrics.outbox_sent.labels(channel=row.channel).inc()
-        channel.sent(row.address)
+            return SendError(repr(exc))
 
-    async def _failed(
-        self, row: OutboxMessage, error: str, *, permanent: bool, retry_after: float | None
-    ) -> None:
-        async with self._sessions.begin() as session:
-            if permanent or row.attempts >= MAX_ATTEMPTS:
-                await mark_failed(session, row.id, error=error)
-                self._metrics.outbox_failed.labels(channel=row.channel).inc()
-                log.warning("outbox: message %s failed for good: %s", row.id, error)
-            else:
-                delay = retry_after if retry_after is not None else backoff(row.attempts)
-                await mark_retry(
-                    session, row.id, error=error, at=datetime.now(UTC) + timedelta(seconds=delay)
-                )
+    async def _failed(self, session: AsyncSession, row: OutboxMessage, error: SendError) -> None:
+        if error.permanent or row.attempts >= MAX_ATTEMPTS:
+            await mark_failed(session, row.id, error=str(error))
+            self._metrics.outbox_failed.labels(channel=row.channel).inc()
+            log.warning("outbox: message %s failed for good: %s", row.id, error)
+        else:
+            delay = error.retry_after if error.retry_after is not None else backoff(row.attempts)
+            await mark_retry(
+                session, row.id, error=str(error), at=datetime.now(UTC) + timedelta(seconds=delay)
+            )

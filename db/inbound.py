@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InboundEvent
@@ -20,6 +19,7 @@ async def record_inbound(
     address: str,
     payload: dict[str, Any],
     now: datetime,
+    error: str | None = None,
 ) -> int | None:
     """Store an event; its id, or None when (channel, platform_id) was seen before."""
     values = {
@@ -28,15 +28,8 @@ async def record_inbound(
         "address": address,
         "payload": payload,
         "received_at": now,
+        "error": error,
     }
-    statement = insert_ignoring_conflict(session, InboundEvent, values, ["channel", "platform_id"])
+    statement = insert_ignoring_conflict(session, InboundEvent, ["channel", "platform_id"]).values(**values)
     result = await session.execute(statement.returning(InboundEvent.id))
     return result.scalar_one_or_none()
-
-
-async def mark_processed(
-    session: AsyncSession, event_id: int, *, now: datetime, error: str | None = None
-) -> None:
-    await session.execute(
-        update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=now, error=error)
-    )

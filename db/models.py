@@ -214,7 +214,10 @@ class ReportFollower(Base):
 
 
 class InboundEvent(Base):
-    """Every platform event, stored before it is acknowledged; the unique key dedupes retries."""
+    """Every platform event, stored before it is acknowledged; the unique key dedupes retries.
+
+    An event is stored in the transaction that handles it, so a stored event was handled.
+    """
 
     __tablename__ = "inbound_events"
     __table_args__ = (UniqueConstraint("channel", "platform_id"), {"sqlite_autoincrement": True})
@@ -225,8 +228,7 @@ class InboundEvent(Base):
     address: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime]
-    processed_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # handling failed on a bug: kept, with why
 
 
 class OutboxMessage(Base):

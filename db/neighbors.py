@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import is_postgresql
@@ -22,7 +22,9 @@ async def lock_neighbor(
     """
     values = {"channel": channel, "address": address, "step": step, "step_data": {}, "created_at": now}
     inserted = await session.execute(
-        insert_ignoring_conflict(session, Neighbor, values, ["channel", "address"]).returning(Neighbor.id)
+        insert_ignoring_conflict(session, Neighbor, ["channel", "address"])
+        .values(**values)
+        .returning(Neighbor.id)
     )
     created = inserted.scalar_one_or_none() is not None
     query = select(Neighbor).where(Neighbor.channel == channel, Neighbor.address == address)
@@ -72,3 +74,31 @@ async def add_message(
     session.add(message)
     await session.flush()
     return message
+
+
+async def add_bot_messages(
+    session: AsyncSession,
+    *,
+    neighbor: Neighbor,
+    conversation_id: int | None,
+    messages: list[tuple[str, list[dict[str, str]]]],
+    now: datetime,
+) -> list[int]:
+    """Append the bot's (text, options) messages in one statement; their ids, in order."""
+    if not messages:
+        return []
+    rows = [
+        {
+            "neighbor_id": neighbor.id,
+            "conversation_id": conversation_id,
+            "direction": "out",
+            "author": "bot",
+            "channel": neighbor.channel,
+            "text": text,
+            "options": options or None,
+            "created_at": now,
+        }
+        for text, options in messages
+    ]
+    result = await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())

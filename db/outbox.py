@@ -46,9 +46,19 @@ async def enqueue(
         "created_at": now,
     }
     result = await session.execute(
-        insert_ignoring_conflict(session, OutboxMessage, values, ["dedupe_key"]).returning(OutboxMessage.id)
+        insert_ignoring_conflict(session, OutboxMessage, ["dedupe_key"])
+        .values(**values)
+        .returning(OutboxMessage.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> None:
+    """Queue several messages in one statement; each row has `enqueue`'s keyword arguments."""
+    if rows:
+        defaults = {"neighbor_id": None, "message_id": None, "status": "pending", "attempts": 0}
+        values = [{**defaults, **row, "next_attempt_at": now, "created_at": now} for row in rows]
+        await session.execute(insert_ignoring_conflict(session, OutboxMessage, ["dedupe_key"]), values)
 
 
 async def claim_due(
@@ -79,14 +89,20 @@ async def claim_due(
     return sorted(rows, key=lambda row: row.id)
 
 
-async def mark_sent(
-    session: AsyncSession, outbox_id: int, *, platform_message_id: str | None, now: datetime
-) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "sending")
-        .values(status="sent", sent_at=now, platform_message_id=platform_message_id, lease_until=None)
-    )
+async def mark_sent(session: AsyncSession, sent: dict[int, str | None], *, now: datetime) -> None:
+    """Mark messages sent: outbox id -> the platform's message id (one statement)."""
+    if sent:
+        rows = [
+            {
+                "id": outbox_id,
+                "platform_message_id": platform_id,
+                "status": "sent",
+                "sent_at": now,
+                "lease_until": None,
+            }
+            for outbox_id, platform_id in sent.items()
+        ]
+        await session.execute(update(OutboxMessage), rows)
 
 
 async def mark_retry(session: AsyncSession, outbox_id: int, *, error: str, at: datetime) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import is_postgresql
 
 
-def insert_ignoring_conflict(
-    session: AsyncSession, model: type, values: dict[str, Any], conflict: list[str]
-) -> Any:
-    """An INSERT statement that does nothing when `conflict` columns already hold `values`."""
+def insert_ignoring_conflict(session: AsyncSession, model: type, conflict: list[str]) -> Any:
+    """An INSERT into `model` that does nothing for rows whose `conflict` columns exist.
+
+    Give it one row with `.values(...)`, or several as execute parameters.
+    """
     dialect_insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    return dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    return dialect_insert(model).on_conflict_do_nothing(index_elements=conflict)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 00:02:21.556715
+Create Date: 2026-11-26 00:24:14.887310
 """
 
 from collections.abc import Sequence
@@ -34,7 +34,6 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=128), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
         sa.UniqueConstraint("channel", "platform_id", name=op.f("uq_inbound_events_channel_platform_id")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.offices import shown_field
 from handlers.texts import Texts
 from routing.directory import Directory, Office
 
@@ -50,10 +51,10 @@ def offices_table(directory: Directory, texts: Texts) -> str:
                 office.id,
                 office.name,
                 office.prefecture,
-                _shown(office, "communes", ", ".join(office.communes), texts),
-                _shown(office, "address", office.address, texts),
-                _shown(office, "phone", office.phone, texts),
-                _shown(office, "hours", "; ".join(office.hours_text), texts),
+                shown_field(office, "communes", ", ".join(office.communes), texts),
+                shown_field(office, "address", office.address, texts),
+                shown_field(office, "phone", office.phone, texts),
+                shown_field(office, "hours", "; ".join(office.hours_text), texts),
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
@@ -68,11 +69,3 @@ def offices_table(directory: Directory, texts: Texts) -> str:
 
 def _missing(office: Office) -> set[str]:
     return {name for name in ("address", "phone") if not getattr(office, name)}
-
-
-def _shown(office: Office, field_name: str, value: str, texts: Texts) -> str:
-    if not value:
-        return texts("directory.to_confirm")
-    if field_name in office.to_confirm:
-        return texts("directory.with_to_confirm", value=value)
-    return value

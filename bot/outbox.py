@@ -99,7 +99,7 @@ class OutboxDispatcher:
                 self._channels[row.channel].sent(row.address)
         return len(rows)
 
-    async def _send(self, row: OutboxMessage) -> str | None | SendError:
+    async def _send(self, row: OutboxMessage) -> str | SendError | None:
         """The platform's message id, or the error: the batch is marked as a whole."""
         channel = self._channels.get(row.channel)
         if channel is None:

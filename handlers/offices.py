@@ -17,8 +17,8 @@ def office_card(office: Office, texts: Texts, sector: str | None = None) -> str:
         "office.card",
         name=office.name,
         unit=texts("office.unit", unit=office.unit) if office.unit else "",
-        address=_field(office, "address", office.address, texts),
-        phone=_field(office, "phone", office.phone, texts),
+        address=shown_field(office, "address", office.address, texts),
+        phone=shown_field(office, "phone", office.phone, texts),
         hours=hours_text(office, texts),
     )
     patrol = office.patrol_phones.get(sector or "")
@@ -37,7 +37,7 @@ def hours_text(office: Office, texts: Texts) -> str:
         day_text = texts("office.days_range", first=names[first], last=names[last]) if last else names[first]
         opens, _, closes = times.partition("-")
         entries.append(texts("office.hours_entry", days=day_text, opens=opens, closes=closes))
-    return _field(office, "hours", "; ".join(entries), texts)
+    return shown_field(office, "hours", "; ".join(entries), texts)
 
 
 def when_text(moment: datetime, texts: Texts) -> str:
@@ -51,7 +51,8 @@ def when_text(moment: datetime, texts: Texts) -> str:
     )
 
 
-def _field(office: Office, name: str, value: str, texts: Texts) -> str:
+def shown_field(office: Office, name: str, value: str, texts: Texts) -> str:
+    """`value`, or "por confirmar" when missing, marked when the office has not confirmed it."""
     if not value:
         return texts("directory.to_confirm")
     if name in office.to_confirm:

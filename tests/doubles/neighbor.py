@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.metrics import Metrics
+from db.models import Neighbor as NeighborRow
 from db.models import OutboxMessage
 from handlers.events import InboundMessage, Location, Media, Reply
 from handlers.neighbor import Dialog
@@ -69,6 +70,14 @@ class Neighbor:
         )
         await self.pipeline.receive(message)
         return await self.replies()
+
+    async def row(self) -> NeighborRow:
+        """The neighbor's database row, as it is now."""
+        async with self.sessions() as session:
+            query = select(NeighborRow).where(
+                NeighborRow.channel == self.channel, NeighborRow.address == self.address
+            )
+            return (await session.execute(query)).scalar_one()
 
     async def replies(self) -> list[Reply]:
         """The replies queued for this neighbor since the last look."""

@@ -108,10 +108,8 @@ async def test_an_emergency_gets_its_helpline_first_at_every_step(
     await step(neighbor)
     replies = await neighbor.says(text)
     assert f"📞 {helpline}:" in replies[0].text
+    row = await neighbor.row()
     async with db() as session:
-        row = (
-            await session.execute(select(NeighborRow).where(NeighborRow.address == neighbor.address))
-        ).scalar_one()
         urgent = (
             (await session.execute(select(Conversation).where(Conversation.urgent.is_(True)))).scalars().all()
         )

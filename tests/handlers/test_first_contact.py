@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
-
-from db.models import Neighbor as NeighborRow
 from tests.doubles.neighbor import Neighbor
 
 
@@ -110,9 +107,6 @@ async def test_the_commune_can_be_changed_at_any_time(new_neighbor: Callable[...
     assert "¿En qué comuna vive?" in reply.text
     (reply,) = await neighbor.says("lolol")
     assert "Oficina de Integración Comunitaria Santa Cruz" in reply.text
-    async with db() as session:
-        row = (
-            await session.execute(select(NeighborRow).where(NeighborRow.address == neighbor.address))
-        ).scalar_one()
+    row = await neighbor.row()
     assert (row.commune, row.office_id) == ("Lolol", "santa-cruz")
     assert row.consented_at is not None

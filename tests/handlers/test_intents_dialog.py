@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from db.models import Conversation, Message, Report, ReportFollower
-from db.models import Neighbor as NeighborRow
 from tests.conftest import SANTIAGO
 from tests.doubles.neighbor import Neighbor
 
@@ -164,10 +163,7 @@ async def test_sharing_the_number_is_asked_where_the_channel_has_one(new_neighbo
     assert "no su número" in contact.text
     filed, _ = await neighbor.says("2")  # share it
     assert "podrá ver su número" in filed.text
-    async with db() as session:
-        row = (
-            await session.execute(select(NeighborRow).where(NeighborRow.address == neighbor.address))
-        ).scalar_one()
+    row = await neighbor.row()
     assert row.shares_contact
 
 
@@ -181,10 +177,7 @@ async def test_subscribe_and_unsubscribe(new_neighbor, db) -> None:
     (reply,) = await neighbor.says("alta")
     assert "le enviaremos consejos" in reply.text
     (reply,) = await neighbor.says("stop")
-    async with db() as session:
-        row = (
-            await session.execute(select(NeighborRow).where(NeighborRow.address == neighbor.address))
-        ).scalar_one()
+    row = await neighbor.row()
     assert not row.subscribed
 
 

@@ -22,7 +22,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.channels import build_channels, channels_off
+from bot.channels import Channel, build_channels, channels_off
 from bot.health import health_routes
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
@@ -39,6 +39,7 @@ from routing.understand import Understander
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+CHANNEL_RETRY_S = 30
 
 
 def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None = None) -> Starlette:
@@ -59,7 +60,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     outbox_ready = asyncio.Event()  # set by the pipeline when replies are queued
     pipeline = InboundPipeline(sessions, dialog, texts, media, metrics, outbox_ready)
     channels = build_channels(
-        pipeline=pipeline, sessions=sessions, texts=texts, templates=templates, media=media
+        settings, pipeline=pipeline, sessions=sessions, texts=texts, templates=templates, media=media
     )
     dispatcher = OutboxDispatcher(sessions, channels, metrics, outbox_ready)
 
@@ -68,15 +69,22 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
         await migrate(engine)
         async with sessions.begin() as session:
             await sync_directory(session, understander.directory)
-        task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        starting = [
+            asyncio.create_task(_start(channel), name=f"start-{name}") for name, channel in channels.items()
+        ]
+        dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
         if on_ready is not None:
             on_ready(channels_off(channels, texts))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in (dispatching, *starting):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for channel in channels.values():
+                with contextlib.suppress(Exception):
+                    await channel.stop()
             await engine.dispose()
 
     routes = [
@@ -85,6 +93,17 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers(texts))
+
+
+async def _start(channel: Channel) -> None:
+    """Connect a channel; a platform that is down at boot is retried, the rest keeps serving."""
+    while True:
+        try:
+            await channel.start()
+            return
+        except Exception:
+            log.exception("channel %s could not start; retrying in %s s", channel.name, CHANNEL_RETRY_S)
+            await asyncio.sleep(CHANNEL_RETRY_S)
 
 
 def _exception_handlers(texts: Texts) -> dict:

@@ -90,6 +90,25 @@ class InboundPipeline:
         self._outbox_ready.set()
         return True
 
+    async def notify_once(
+        self, *, channel: str, address: str, key: str, platform_id: str, reply: Reply
+    ) -> None:
+        """Store an event that starts no dialog, and send `reply` to `address` once ever (`key`)."""
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            event_id = await record_inbound(
+                session, channel=channel, platform_id=platform_id, address=address, payload={}, now=now
+            )
+            if event_id is not None:
+                row = {
+                    "dedupe_key": key,
+                    "channel": channel,
+                    "address": address,
+                    "payload": reply.to_payload(),
+                }
+                await enqueue_many(session, [row], now=now)
+        self._outbox_ready.set()
+
     async def _queue_replies(self, session: AsyncSession, turn: Turn, key: str, now: datetime) -> None:
         """The replies join the transcript (unless the neighbor was just erased) and the outbox."""
         erased = turn.erased_files is not None

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import Channel, SendError
 from bot.metrics import Metrics
 from db.models import OutboxMessage
-from db.outbox import claim_due, mark_failed, mark_retry, mark_sent, next_due_at
+from db.outbox import claim_due, mark_failed, mark_retry, mark_sent, mark_unreachable, next_due_at
 from handlers.events import Reply
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,14 @@ class OutboxDispatcher:
             rows = await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
         if not rows:
             return 0
-        results = await asyncio.gather(*(self._send(row) for row in rows))
+        # Each neighbor's messages go one after the other, in order; neighbors in parallel.
+        conversations: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            conversations[(row.channel, row.address)].append(row)
+        outcomes: dict[int, str | SendError | None] = {}
+        for part in await asyncio.gather(*(self._send_in_order(group) for group in conversations.values())):
+            outcomes.update(part)
+        results = [outcomes[row.id] for row in rows]
         sent = {row.id: r for row, r in zip(rows, results, strict=True) if not isinstance(r, SendError)}
         async with self._sessions.begin() as session:
             await mark_sent(session, sent, now=datetime.now(UTC))
@@ -98,6 +106,21 @@ class OutboxDispatcher:
                 self._metrics.outbox_sent.labels(channel=row.channel).inc()
                 self._channels[row.channel].sent(row.address)
         return len(rows)
+
+    async def _send_in_order(self, rows: list[OutboxMessage]) -> dict[int, str | SendError | None]:
+        """Send one neighbor's messages in order; after a failure the rest wait their turn."""
+        outcomes: dict[int, str | SendError | None] = {}
+        for index, row in enumerate(rows):
+            outcome = outcomes[row.id] = await self._send(row)
+            if isinstance(outcome, SendError):
+                for later in rows[index + 1 :]:
+                    outcomes[later.id] = (
+                        outcome
+                        if outcome.unreachable
+                        else SendError("waiting for an earlier message", retry_after=outcome.retry_after)
+                    )
+                break
+        return outcomes
 
     async def _send(self, row: OutboxMessage) -> str | SendError | None:
         """The platform's message id, or the error: the batch is marked as a whole."""
@@ -114,6 +137,8 @@ class OutboxDispatcher:
             return SendError(repr(exc))
 
     async def _failed(self, session: AsyncSession, row: OutboxMessage, error: SendError) -> None:
+        if error.unreachable:
+            await mark_unreachable(session, channel=row.channel, address=row.address, error=str(error))
         if error.permanent or row.attempts >= MAX_ATTEMPTS:
             await mark_failed(session, row.id, error=str(error))
             self._metrics.outbox_failed.labels(channel=row.channel).inc()

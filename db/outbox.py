@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import is_postgresql
-from db.models import OutboxMessage
+from db.models import Neighbor, OutboxMessage
 from db.upsert import insert_ignoring_conflict
 
 DELIVERED = ("sent", "delivered", "read")
@@ -117,6 +117,24 @@ async def mark_failed(session: AsyncSession, outbox_id: int, *, error: str) -> N
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id)
+        .values(status="failed", last_error=error, lease_until=None)
+    )
+
+
+async def mark_unreachable(session: AsyncSession, *, channel: str, address: str, error: str) -> None:
+    """The neighbor blocked us: flag them, and fail what was still queued for them."""
+    await session.execute(
+        update(Neighbor)
+        .where(Neighbor.channel == channel, Neighbor.address == address)
+        .values(unreachable=True)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status.in_(("pending", "sending")),
+        )
         .values(status="failed", last_error=error, lease_until=None)
     )
 

@@ -11,7 +11,6 @@ COMMANDS = {
     "baja": "unsubscribe",
     "stop": "unsubscribe",
     "alta": "subscribe",
-    "start": "subscribe",
     "borrar": "erase",
     "ayuda": "help",
 }

@@ -80,6 +80,7 @@ class Dialog:
         if not created and neighbor.consented_at is None:
             neighbor.consented_at = now  # they read the privacy notice and went on
         neighbor.last_inbound_at = now
+        neighbor.unreachable = False  # they wrote: they no longer block us
         if message.display_name:
             neighbor.display_name = message.display_name
         conversation = None

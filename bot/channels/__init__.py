@@ -9,6 +9,7 @@ from bot.channels.base import Channel
 from bot.channels.webchat import WebChat
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
+from bot.settings import Settings
 from handlers.texts import Texts
 
 # Platform channels and the catalog key that says what they need to run.
@@ -16,6 +17,7 @@ PLATFORMS = {"telegram": "serve.telegram_off", "whatsapp": "serve.whatsapp_off"}
 
 
 def build_channels(
+    settings: Settings,
     *,
     pipeline: InboundPipeline,
     sessions: async_sessionmaker[AsyncSession],
@@ -23,9 +25,13 @@ def build_channels(
     templates: Jinja2Templates,
     media: MediaStore,
 ) -> dict[str, Channel]:
-    """Every channel this process runs, by name; the web chat always runs."""
-    webchat = WebChat(pipeline, sessions, texts, templates, media)
-    return {webchat.name: webchat}
+    """Every channel this process runs, by name: the web chat always, platforms configured."""
+    channels: list[Channel] = [WebChat(pipeline, sessions, texts, templates, media)]
+    if settings.telegram_bot_token:
+        from bot.channels.telegram import TelegramChannel  # python-telegram-bot loads only if used
+
+        channels.append(TelegramChannel(settings, pipeline, media, texts))
+    return {channel.name: channel for channel in channels}
 
 
 def channels_off(channels: dict[str, Channel], texts: Texts) -> list[str]:

@@ -13,10 +13,18 @@ from handlers.events import Reply
 class SendError(Exception):
     """A send failed; `permanent` ones are not retried (blocked bot, invalid number)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or unreachable
         self.retry_after = retry_after
+        self.unreachable = unreachable  # the neighbor blocked the bot: send them nothing more
 
 
 class Channel:
@@ -24,6 +32,12 @@ class Channel:
 
     name: str = ""
     contact_shareable: bool = False  # the office could be shown the neighbor's phone number
+
+    async def start(self) -> None:
+        """Connect to the platform (called by the app's lifespan)."""
+
+    async def stop(self) -> None:
+        """Disconnect, in reverse."""
 
     def routes(self) -> list[BaseRoute]:
         """The HTTP routes the channel answers (webhooks, pages)."""

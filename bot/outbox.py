@@ -113,6 +113,8 @@ class OutboxDispatcher:
         for index, row in enumerate(rows):
             outcome = outcomes[row.id] = await self._send(row)
             if isinstance(outcome, SendError):
+                if outcome.retry_after is None:  # decided now, so that the later ones wait as long
+                    outcome.retry_after = backoff(row.attempts)
                 for later in rows[index + 1 :]:
                     outcomes[later.id] = (
                         outcome

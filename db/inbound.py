@@ -30,6 +30,7 @@ async def record_inbound(
         "received_at": now,
         "error": error,
     }
-    statement = insert_ignoring_conflict(session, InboundEvent, ["channel", "platform_id"]).values(**values)
-    result = await session.execute(statement.returning(InboundEvent.id))
-    return result.scalar_one_or_none()
+    statement = insert_ignoring_conflict(
+        session, InboundEvent, ["channel", "platform_id"], (InboundEvent.id,)
+    )
+    return (await session.execute(statement, values)).scalar_one_or_none()

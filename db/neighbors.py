@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import is_postgresql
 from db.models import Message, Neighbor
-from db.upsert import insert_ignoring_conflict
+from db.upsert import upsert_returning_row
 
 
 async def lock_neighbor(
@@ -17,21 +16,25 @@ async def lock_neighbor(
 ) -> tuple[Neighbor, bool]:
     """The neighbor at (channel, address), created at `step` if new; True when just created.
 
-    The row is locked for the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    serialises writers), so two messages of one neighbor are handled one after the other.
+    One statement: an upsert that returns the row and, on PostgreSQL, locks it for the
+    transaction (SQLite's BEGIN IMMEDIATE already serialises writers), so two messages of
+    one neighbor are handled one after the other.
     """
-    values = {"channel": channel, "address": address, "step": step, "step_data": {}, "created_at": now}
-    inserted = await session.execute(
-        insert_ignoring_conflict(session, Neighbor, ["channel", "address"])
-        .values(**values)
-        .returning(Neighbor.id)
-    )
-    created = inserted.scalar_one_or_none() is not None
-    query = select(Neighbor).where(Neighbor.channel == channel, Neighbor.address == address)
-    if is_postgresql(session):
-        query = query.with_for_update()
-    neighbor = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
-    return neighbor, created
+    # The row tells it was created here by carrying this call's own creation stamp (a
+    # message's date is only to the second: two messages may share it).
+    stamp = datetime.now(UTC)
+    values = {
+        "channel": channel,
+        "address": address,
+        "step": step,
+        "step_data": {},
+        "created_at": stamp,
+        "last_inbound_at": now,
+    }
+    statement = upsert_returning_row(session, Neighbor, ["channel", "address"], ("last_inbound_at",))
+    result = await session.execute(statement, values, execution_options={"populate_existing": True})
+    neighbor = result.scalar_one()
+    return neighbor, neighbor.created_at == stamp
 
 
 async def find_neighbor(session: AsyncSession, *, channel: str, address: str) -> Neighbor | None:

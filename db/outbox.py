@@ -45,11 +45,8 @@ async def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    result = await session.execute(
-        insert_ignoring_conflict(session, OutboxMessage, ["dedupe_key"])
-        .values(**values)
-        .returning(OutboxMessage.id)
-    )
+    statement = insert_ignoring_conflict(session, OutboxMessage, ["dedupe_key"], (OutboxMessage.id,))
+    result = await session.execute(statement, values)
     return result.scalar_one_or_none() is not None
 
 

@@ -106,5 +106,5 @@ async def follow_report(session: AsyncSession, *, report_id: int, neighbor_id: i
     """The neighbor will hear of this report's status changes (idempotent)."""
     values = {"report_id": report_id, "neighbor_id": neighbor_id, "created_at": now}
     await session.execute(
-        insert_ignoring_conflict(session, ReportFollower, ["report_id", "neighbor_id"]).values(**values)
+        insert_ignoring_conflict(session, ReportFollower, ["report_id", "neighbor_id"]), values
     )

@@ -19,6 +19,7 @@ import contextlib
 import hmac
 import json
 import logging
+import warnings
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Channel, SendError
 from bot.inbound import InboundPipeline
@@ -79,7 +81,10 @@ class TelegramChannel(Channel):
             .base_url(settings.telegram_api_base_url)
             .base_file_url(_file_url(settings.telegram_api_base_url))
             .updater(None)  # our own polling loop, see `_poll`
-            .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=0))
+            # Replies are not throttled to the broadcast rate (TELEGRAM_RATE_LIMIT is for
+            # campaigns); the limiter keeps Telegram's 20 a minute per group and lets a 429's
+            # retry_after reach the outbox (max_retries=0).
+            .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))
             .build()
         )
         self._polling: asyncio.Task[None] | None = None
@@ -141,7 +146,7 @@ class TelegramChannel(Channel):
                     await self._receive(update)
                     offset = update.update_id + 1
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(_retry_seconds(exc))
             except (NetworkError, SQLAlchemyError, OSError):
                 log.warning("telegram: polling failed; retrying in %s s", POLL_RETRY_S, exc_info=True)
                 await asyncio.sleep(POLL_RETRY_S)
@@ -247,7 +252,7 @@ class TelegramChannel(Channel):
                 sent = await self.bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
                 message_id = str(sent.message_id)
         except RetryAfter as exc:
-            raise SendError(str(exc), retry_after=_seconds(exc.retry_after)) from exc
+            raise SendError(str(exc), retry_after=_retry_seconds(exc)) from exc
         except Forbidden as exc:
             raise SendError(str(exc), unreachable=True) from exc
         except BadRequest as exc:  # a subclass of NetworkError: it must be caught first
@@ -308,5 +313,9 @@ def _file_url(base_url: str) -> str:
     return base_url.removesuffix("/bot") + "/file/bot"
 
 
-def _seconds(retry_after: int | timedelta) -> float:
+def _retry_seconds(exc: RetryAfter) -> float:
+    """`retry_after` in seconds; PTB 22 warns that it will become a timedelta, we take both."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after = exc.retry_after
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)

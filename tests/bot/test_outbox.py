@@ -149,3 +149,14 @@ async def test_run_sends_as_soon_as_woken(sessions) -> None:
 def test_backoff_grows_and_is_capped(attempts: int) -> None:
     assert 0 < backoff(attempts) <= 600 * 1.2
     assert backoff(attempts) >= min(600, 2**attempts) * 0.8
+
+
+async def test_after_a_failure_a_neighbors_later_messages_wait_as_long(sessions) -> None:
+    channel = RecordingChannel(fail_next=1)
+    await queue(sessions, "first", "second")
+    await dispatcher_for(sessions, channel).dispatch_once()
+    first, second = await rows(sessions)
+    assert channel.sends == []  # the second was not sent ahead of the first
+    assert (first.status, second.status) == ("pending", "pending")
+    assert second.next_attempt_at >= first.next_attempt_at
+    assert second.last_error == "waiting for an earlier message"

@@ -30,6 +30,7 @@ BOT = {"id": 7000001, "is_bot": True, "first_name": "Vecinos", "username": "Veci
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -48,14 +49,15 @@ class TelegramApiDouble:
         self.base_url = f"http://127.0.0.1:{self.port}/bot"
         self._changed = threading.Condition()
         self._message_ids = iter(range(1, 10**9))
-        app = Starlette(
+        self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._method, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+                Route("/_calls", self._calls, methods=["GET"]),
             ]
         )
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         )
 
     # --- lifecycle -------------------------------------------------------------------
@@ -170,6 +172,12 @@ class TelegramApiDouble:
                 return JSONResponse({"ok": True, "result": pending})
             await _pause()
 
+    async def _calls(self, request: Request) -> Response:
+        """What the benchmarks read: every sendMessage's chat and arrival time."""
+        with self._changed:
+            sends = [(c.params.get("chat_id"), c.at) for c in self.calls if c.method == "sendMessage"]
+        return JSONResponse({"sendMessage": sends})
+
     async def _file(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
             return Response(status_code=401)
@@ -198,3 +206,10 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return value
+
+
+if __name__ == "__main__":  # python -m tests.doubles.telegram_api PORT (for the benchmarks)
+    import sys
+
+    double = TelegramApiDouble()
+    uvicorn.run(double.app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

@@ -21,37 +21,12 @@ from db.upsert import insert_ignoring_conflict
 DELIVERED = ("sent", "delivered", "read")
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    dedupe_key: str,
-    channel: str,
-    address: str,
-    payload: dict[str, Any],
-    now: datetime,
-    neighbor_id: int | None = None,
-    message_id: int | None = None,
-) -> bool:
-    """Queue a message; False when `dedupe_key` was queued before (nothing is sent twice)."""
-    values = {
-        "dedupe_key": dedupe_key,
-        "channel": channel,
-        "address": address,
-        "neighbor_id": neighbor_id,
-        "message_id": message_id,
-        "payload": payload,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    statement = insert_ignoring_conflict(session, OutboxMessage, ["dedupe_key"], (OutboxMessage.id,))
-    result = await session.execute(statement, values)
-    return result.scalar_one_or_none() is not None
-
-
 async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> None:
-    """Queue several messages in one statement; each row has `enqueue`'s keyword arguments."""
+    """Queue messages in one statement; a `dedupe_key` queued before is not queued again.
+
+    Each row has dedupe_key, channel, address and payload, and may have neighbor_id and
+    message_id.
+    """
     if rows:
         defaults = {"neighbor_id": None, "message_id": None, "status": "pending", "attempts": 0}
         values = [{**defaults, **row, "next_attempt_at": now, "created_at": now} for row in rows]

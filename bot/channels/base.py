@@ -31,7 +31,6 @@ class Channel:
     """Base of the adapters; a subclass overrides `send` and, where it has any, `routes`."""
 
     name: str = ""
-    contact_shareable: bool = False  # the office could be shown the neighbor's phone number
 
     async def start(self) -> None:
         """Connect to the platform (called by the app's lifespan)."""

@@ -12,24 +12,22 @@ from sqlalchemy import select, update
 from bot.metrics import Metrics
 from bot.outbox import MAX_ATTEMPTS, OutboxDispatcher, backoff
 from db.models import OutboxMessage
-from db.outbox import claim_due, enqueue
+from db.outbox import claim_due, enqueue_many
 from handlers.events import Option, Reply
 from tests.doubles.channel import RecordingChannel
 
 
 async def queue(sessions, *keys: str, channel: str = "test") -> None:
-    now = datetime.now(UTC)
     async with sessions.begin() as session:
-        for key in keys:
+        for key in keys:  # one by one: the order of ids is the order of sending
             reply = Reply(f"texto {key}", (Option("1", "Sí"),))
-            await enqueue(
-                session,
-                dedupe_key=key,
-                channel=channel,
-                address="+56911112222",
-                payload=reply.to_payload(),
-                now=now,
-            )
+            row = {
+                "dedupe_key": key,
+                "channel": channel,
+                "address": "+56911112222",
+                "payload": reply.to_payload(),
+            }
+            await enqueue_many(session, [row], now=datetime.now(UTC))
 
 
 async def rows(sessions) -> list[OutboxMessage]:

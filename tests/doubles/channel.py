@@ -14,7 +14,6 @@ class RecordingChannel(Channel):
     """Records every send; `fail_next` temporary failures, or `permanent` ones, on demand."""
 
     name: str = "test"
-    contact_shareable: bool = False
     sends: list[tuple[str, Reply, int]] = field(default_factory=list)
     fail_next: int = 0
     permanent: bool = False

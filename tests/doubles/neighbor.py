@@ -97,11 +97,6 @@ class Neighbor:
             self._seen_outbox_id = rows[-1].id
         return [Reply.from_payload(row.payload) for row in rows]
 
-    async def says_text(self, text: str = "", **kwargs: object) -> str:
-        """All the replies' texts and options, as one string to search in."""
-        replies = await self.says(text, **kwargs)  # type: ignore[arg-type]
-        return "\n".join(r.text + "".join(f"\n{o.key}. {o.label}" for o in r.options) for r in replies)
-
 
 def make_pipeline(
     sessions: async_sessionmaker[AsyncSession], dialog: Dialog, media: MediaStore

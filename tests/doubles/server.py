@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 READY = "Vecinos está listo"
@@ -38,11 +37,9 @@ class Served:
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
-        self.ready_after_s: float | None = None
         self._ready = threading.Event()
 
     def start(self, timeout: float = 30) -> Served:
-        started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             cwd=self.workdir,
@@ -56,7 +53,6 @@ class Served:
         if not self._ready.wait(timeout):
             self.kill()
             raise AssertionError("vecinos serve did not start:\n" + "".join(self.output))
-        self.ready_after_s = time.monotonic() - started
         return self
 
     def _read_output(self) -> None:

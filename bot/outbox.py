@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import Channel, SendError
 from bot.metrics import Metrics
 from db.models import OutboxMessage
-from db.outbox import claim_due, mark_failed, mark_retry, mark_sent, mark_unreachable, next_due_at
+from db.outbox import (
+    claim_due,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    mark_unreachable,
+    mark_waiting,
+    next_due_at,
+)
 from handlers.events import Reply
 
 log = logging.getLogger(__name__)
@@ -118,7 +126,7 @@ class OutboxDispatcher:
                 for later in rows[index + 1 :]:
                     outcomes[later.id] = (
                         outcome
-                        if outcome.unreachable
+                        if outcome.unreachable or outcome.waiting
                         else SendError("waiting for an earlier message", retry_after=outcome.retry_after)
                     )
                 break
@@ -139,6 +147,9 @@ class OutboxDispatcher:
             return SendError(repr(exc))
 
     async def _failed(self, session: AsyncSession, row: OutboxMessage, error: SendError) -> None:
+        if error.waiting:
+            await mark_waiting(session, row.id, reason=str(error))
+            return
         if error.unreachable:
             await mark_unreachable(session, channel=row.channel, address=row.address, error=str(error))
         if error.permanent or row.attempts >= MAX_ATTEMPTS:

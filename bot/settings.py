@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_whatsapp_number: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_content_sids: dict[str, str] = Field(default_factory=dict)
 
     quiet_hours: str = ""
     telegram_rate_limit: float = Field(default=30, gt=0)

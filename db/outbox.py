@@ -93,6 +93,50 @@ async def mark_failed(session: AsyncSession, outbox_id: int, *, error: str) -> N
     )
 
 
+async def mark_waiting(session: AsyncSession, outbox_id: int, *, reason: str) -> None:
+    """The message cannot go yet; it waits for the neighbor to write again (`release_waiting`)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="waiting", last_error=reason, lease_until=None)
+    )
+
+
+async def release_waiting(session: AsyncSession, *, channel: str, address: str, now: datetime) -> None:
+    """The neighbor wrote: what waited for them goes now."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status == "waiting",
+        )
+        .values(status="pending", next_attempt_at=now)
+    )
+
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3}
+
+
+async def record_delivery(
+    session: AsyncSession, *, platform_message_id: str, status: str, error: str | None, waits: bool = False
+) -> OutboxMessage | None:
+    """A platform's delivery report; statuses only move forward (reports come out of order).
+
+    A failure that `waits` (outside WhatsApp's window) makes the message wait for the
+    neighbor instead. The message, or None when no message has that platform id.
+    """
+    query = select(OutboxMessage).where(OutboxMessage.platform_message_id == platform_message_id)
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        return None
+    if status in ("failed", "undelivered"):
+        row.status, row.last_error = ("waiting" if waits else "failed"), error or status
+    elif STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.status, 0):
+        row.status = status
+    return row
+
+
 async def mark_unreachable(session: AsyncSession, *, channel: str, address: str, error: str) -> None:
     """The neighbor blocked us: flag them, and fail what was still queued for them."""
     await session.execute(

@@ -31,6 +31,10 @@ def build_channels(
         from bot.channels.telegram import TelegramChannel  # python-telegram-bot loads only if used
 
         channels.append(TelegramChannel(settings, pipeline, media, texts))
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_whatsapp_number:
+        from bot.channels.whatsapp import WhatsAppChannel
+
+        channels.append(WhatsAppChannel(settings, pipeline, sessions, media))
     return {channel.name: channel for channel in channels}
 
 

@@ -20,11 +20,13 @@ class SendError(Exception):
         permanent: bool = False,
         retry_after: float | None = None,
         unreachable: bool = False,
+        waiting: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent or unreachable
         self.retry_after = retry_after
         self.unreachable = unreachable  # the neighbor blocked the bot: send them nothing more
+        self.waiting = waiting  # cannot go now (WhatsApp's 24-hour window): waits for the neighbor
 
 
 class Channel:
@@ -48,3 +50,14 @@ class Channel:
 
     def sent(self, address: str) -> None:
         """Told after a message to `address` is marked sent (a web chat wakes its pollers)."""
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends where possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text]

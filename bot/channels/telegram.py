@@ -41,7 +41,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import Channel, SendError
+from bot.channels.base import Channel, SendError, split_text
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.settings import Settings
@@ -278,17 +278,6 @@ def _parse_update(body: bytes, bot: Bot) -> Update | None:
     if query is not None and not (isinstance(query.from_user.id, int) and isinstance(query.data, str | None)):
         return None
     return update
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*pieces, text]
 
 
 def _text_of(message: Message) -> str:

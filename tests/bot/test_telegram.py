@@ -288,3 +288,12 @@ async def test_polling_mode_confirms_updates_only_once_stored(
     assert api.sent(method="setWebhook") == []
     assert any(offset and offset > first["update_id"] for offset in offsets)
     assert len(api.sent(CHAT)) == 3
+
+
+async def test_a_network_error_is_retried_with_backoff(
+    webhook: httpx.AsyncClient, api: TelegramApiDouble
+) -> None:
+    api.failures[CHAT].append((502, "Bad Gateway", None))
+    await post_update(webhook, private_message("hola"))
+    refused, welcome, question = await replies(api, 3)
+    assert refused["text"] == welcome["text"] and "¿En qué comuna vive?" in question["text"]

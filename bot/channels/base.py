@@ -5,6 +5,8 @@ Channel differences are capabilities the core asks about, never `if channel == â
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from starlette.routing import BaseRoute
 
 from handlers.events import Reply
@@ -29,26 +31,26 @@ class SendError(Exception):
         self.waiting = waiting  # cannot go now (WhatsApp's 24-hour window): waits for the neighbor
 
 
-class Channel:
-    """Base of the adapters; a subclass overrides `send` and, where it has any, `routes`."""
+class Channel(ABC):
+    """Base of the adapters; a subclass writes `send` and, where it has any, `routes`."""
 
     name: str = ""
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 (an optional hook)
         """Connect to the platform (called by the app's lifespan)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 (an optional hook)
         """Disconnect, in reverse."""
 
     def routes(self) -> list[BaseRoute]:
         """The HTTP routes the channel answers (webhooks, pages)."""
         return []
 
+    @abstractmethod
     async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str | None:
         """Deliver `reply`; the platform's message id, if it gives one. Raises `SendError`."""
-        raise NotImplementedError
 
-    def sent(self, address: str) -> None:
+    def sent(self, address: str) -> None:  # noqa: B027 (an optional hook)
         """Told after a message to `address` is marked sent (a web chat wakes its pollers)."""
 
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 READY = "Vecinos está listo"
@@ -89,3 +90,29 @@ class Served:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class InThread:
+    """An ASGI app served by uvicorn on a free local port, in a thread of the test process."""
+
+    def __init__(self, app: object) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:  # uvicorn says when it listens; nothing to wait on
+            if time.monotonic() > deadline:
+                raise RuntimeError("the double did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

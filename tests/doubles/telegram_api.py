@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.doubles.server import free_port
+from tests.doubles.server import InThread
 
 BOT = {"id": 7000001, "is_bot": True, "first_name": "Vecinos", "username": "VecinosTestBot"}
 
@@ -45,8 +45,6 @@ class TelegramApiDouble:
     failures: dict[int, list[tuple[int, str, int | None]]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/bot"
         self._changed = threading.Condition()
         self._message_ids = iter(range(1, 10**9))
         self.app = Starlette(
@@ -56,25 +54,17 @@ class TelegramApiDouble:
                 Route("/_calls", self._calls, methods=["GET"]),
             ]
         )
-        self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
+        self._served = InThread(self.app)
+        self.base_url = f"{self._served.url}/bot"
 
     # --- lifecycle -------------------------------------------------------------------
 
     def __enter__(self) -> TelegramApiDouble:
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:  # uvicorn says when it listens; nothing to wait on
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Bot API double did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._served.stop()
 
     # --- what tests use ----------------------------------------------------------------
 

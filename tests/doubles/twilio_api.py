@@ -11,20 +11,18 @@ from __future__ import annotations
 import base64
 import itertools
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from tests.doubles.server import free_port
+from tests.doubles.server import InThread
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-auth-token-for-tests"
@@ -41,8 +39,6 @@ class TwilioApiDouble:
     failures: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self._changed = threading.Condition()
         self._sids = (f"SM{n:032d}" for n in itertools.count(1))
         app = Starlette(
@@ -51,23 +47,15 @@ class TwilioApiDouble:
                 Route("/media/{name}", self._media, methods=["GET"]),
             ]
         )
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
+        self._served = InThread(app)
+        self.url = self._served.url
 
     def __enter__(self) -> TwilioApiDouble:
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:  # uvicorn says when it listens; nothing to wait on
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Twilio double did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._served.stop()
 
     def wait_for(self, count: int, to: str | None = None, timeout: float = 15) -> list[dict[str, Any]]:
         """The first `count` messages created (to `to`), waiting for them."""

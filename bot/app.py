@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
@@ -23,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.channels import Channel, build_channels, channels_off
+from bot.console import Console
 from bot.health import health_routes
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
@@ -87,12 +91,28 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
                     await channel.stop()
             await engine.dispose()
 
+    console = Console(sessions, texts, templates, understander.directory, understander.timezone)
     routes = [
         *health_routes(sessions, metrics),
+        *console.routes(),
         *(route for channel in channels.values() for route in channel.routes()),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers(texts))
+    # Without SECRET_KEY (trying it out), sessions last as long as the process.
+    session_key = settings.secret_key or secrets.token_hex(32)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_key,
+            session_cookie="vecinos_console",
+            max_age=12 * 3600,
+            same_site="strict",
+            https_only=settings.public_url.startswith("https://"),
+        )
+    ]
+    return Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=_exception_handlers(texts)
+    )
 
 
 async def _start(channel: Channel) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.auth import ROLES
 from bot.directory_table import offices_json, offices_table
 from bot.settings import Settings
 from handlers.texts import Texts
@@ -16,6 +18,7 @@ from routing.directory import DirectoryError, load_directory
 from routing.understand import Understander, UnknownCommune
 
 EXIT_USAGE = 2
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EXIT_DATA = 3
 
 
@@ -50,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run everything: HTTP server, channels, web chat, dispatcher")
     serve.set_defaults(run=run_serve)
+
+    officers = commands.add_parser("officers", help="console accounts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = officers.add_parser("add", help="create an account; prints a one-time password")
+    add.add_argument("--office", required=True, help="the office id (see `vecinos offices`)")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", choices=ROLES, default="officer")
+    add.set_defaults(run=run_officers_add)
 
     offices = commands.add_parser("offices", help="print the office directory and what is still unconfirmed")
     offices.add_argument("--json", action="store_true", help='print {"offices": [...]} for machines')
@@ -118,4 +131,66 @@ def run_serve(args: argparse.Namespace, settings: Settings, texts: Texts, out: T
     configure_logging()
     app = create_app(settings, on_ready=announce)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
+    return 0
+
+
+def run_officers_add(args: argparse.Namespace, settings: Settings, texts: Texts, out: TextIO) -> int:
+    """`vecinos officers add`: an account with a one-time password, changed at first sign-in."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.auth import hash_password, one_time_password
+    from db.directory import sync_directory
+    from db.engine import create_engine, create_sessionmaker
+    from db.migrate import migrate
+    from db.officers import create_officer
+
+    directory = load_directory(settings.data_dir)
+    office = directory.offices.get(args.office)
+    if office is None:
+        print(texts("officers.unknown_office", office=args.office), file=sys.stderr)
+        return EXIT_USAGE
+    email = args.email.strip().lower()
+    if not _EMAIL.match(email):
+        print(texts("officers.bad_email", email=args.email), file=sys.stderr)
+        return EXIT_USAGE
+    password = one_time_password()
+
+    async def add() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            sessions = create_sessionmaker(engine)
+            async with sessions.begin() as session:
+                await sync_directory(session, directory)
+                await create_officer(
+                    session,
+                    office_id=office.id,
+                    name=args.name,
+                    email=email,
+                    role=args.role,
+                    password_hash=hash_password(password),
+                    now=datetime.now(UTC),
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(add())
+    except IntegrityError:
+        print(texts("officers.email_taken", email=email), file=sys.stderr)
+        return EXIT_USAGE
+    out.write(
+        texts(
+            "officers.created",
+            name=args.name,
+            email=email,
+            role=texts(f"officers.roles.{args.role}"),
+            office=office.name,
+        )
+        + "\n"
+    )
+    out.write(texts("officers.one_time_password", password=password) + "\n")
     return 0

@@ -81,7 +81,7 @@ class Commune(Base):
 
 
 class Officer(Base):
-    """An officer of an office (console accounts arrive with the console)."""
+    """A console account: an officer, an office admin, or a prefecture's supervisor."""
 
     __tablename__ = "officers"
 
@@ -90,6 +90,8 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="officer")
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
 

@@ -1,0 +1,153 @@
+"""The console's sign-in and queue: who may see what, CSRF, throttling; and `vecinos officers add`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.auth import hash_password
+from db.engine import create_engine, create_sessionmaker
+from db.officers import create_officer
+
+PASSWORD = "una clave bien larga"
+
+
+def csrf_of(page: httpx.Response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+async def add_officer(database_url: str, email: str, office: str = "rengo", role: str = "officer") -> None:
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine).begin() as session:
+        await create_officer(
+            session, office_id=office, name="Sargento Pérez", email=email, role=role,
+            password_hash=hash_password(PASSWORD), now=datetime.now(UTC),
+        )  # fmt: skip
+    await engine.dispose()
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    csrf = csrf_of(await client.get("/console/login"))
+    return await client.post("/console/login", data={"csrf": csrf, "email": email, "password": password})
+
+
+async def set_password(client: httpx.AsyncClient, password: str, repeat: str | None = None) -> httpx.Response:
+    csrf = csrf_of(await client.get("/console/password"))
+    data = {"csrf": csrf, "password": password, "repeat": password if repeat is None else repeat}
+    return await client.post("/console/password", data=data)
+
+
+async def neighbor_waits(
+    client: httpx.AsyncClient, commune: str, first: str = "quiero hablar con alguien"
+) -> str:
+    token = secrets.token_hex(16)
+    for text in (first, commune):
+        body = {"token": token, "client_id": str(uuid.uuid4()), "text": text}
+        assert (await client.post("/chat/api/messages", json=body)).status_code == 202
+    return token
+
+
+async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await add_officer(database_url, "perez@carabineros.cl")
+    rengo = await neighbor_waits(client, "rengo")
+    machali = await neighbor_waits(client, "machali")
+    urgent = await neighbor_waits(client, "rengo", first="hay un tipo con pistola afuera de mi casa")
+
+    assert (await client.get("/console")).headers["location"] == "/console/login"
+    response = await sign_in(client, "Perez@Carabineros.cl ")
+    assert (response.status_code, response.headers["location"]) == (303, "/console/password")
+    assert (await client.get("/console")).headers["location"] == "/console/password"
+
+    short = await set_password(client, "corta")
+    assert short.status_code == 400 and "al menos 10" in short.text
+    assert (await set_password(client, "x" * 12, "y" * 12)).status_code == 400
+    assert (await set_password(client, "nueva-clave-123")).headers["location"] == "/console"
+
+    page = await client.get("/console")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "En espera (2)" in page.text and "Machalí" not in page.text
+    first = page.text.index('class="conversation')
+    assert "URGENTE" in page.text[first : page.text.index("</li>", first)]  # urgent first
+    for token in (rengo, machali, urgent):
+        assert token not in page.text  # a neighbor's address appears nowhere
+
+    await client.post("/console/logout", data={"csrf": csrf_of(page)})
+    assert (await client.get("/console")).headers["location"] == "/console/login"
+    assert (await sign_in(client, "perez@carabineros.cl", "nueva-clave-123")).headers[
+        "location"
+    ] == "/console"
+
+
+async def test_a_supervisor_sees_the_prefecture(client: httpx.AsyncClient, database_url: str) -> None:
+    await add_officer(database_url, "jefa@carabineros.cl", office="rengo", role="supervisor")
+    await neighbor_waits(client, "machali")
+    await neighbor_waits(client, "pichilemu")  # Colchagua: not hers
+    await sign_in(client, "jefa@carabineros.cl")
+    await set_password(client, "p" * 12)
+    page = await client.get("/console")
+    assert "En espera (1)" in page.text and "Machalí" in page.text and "Pichilemu" not in page.text
+
+
+async def test_forms_without_the_csrf_token_are_refused(client: httpx.AsyncClient, database_url: str) -> None:
+    await add_officer(database_url, "perez@carabineros.cl")
+    await client.get("/console/login")
+    for data in ({}, {"csrf": "forged"}):
+        fields = {**data, "email": "perez@carabineros.cl", "password": PASSWORD}
+        assert (await client.post("/console/login", data=fields)).status_code == 403
+
+
+async def test_sign_in_is_throttled_after_five_failures(client: httpx.AsyncClient, database_url: str) -> None:
+    await add_officer(database_url, "perez@carabineros.cl")
+    for _ in range(5):
+        assert (await sign_in(client, "perez@carabineros.cl", "adivinando")).status_code == 401
+    blocked = await sign_in(client, "perez@carabineros.cl")  # even the right password, for a while
+    assert blocked.status_code == 429 and "15 minutos" in blocked.text
+
+
+def vecinos(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bot", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=60, check=False)
+
+
+def test_officers_add_prints_a_one_time_password(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"DATABASE_URL=sqlite+aiosqlite:///{tmp_path / 'v.db'}\n", encoding="utf-8"
+    )
+    args = (
+        "officers",
+        "add",
+        "--office",
+        "rengo",
+        "--name",
+        "Sargento Pérez",
+        "--email",
+        "perez@carabineros.cl",
+    )
+    done = vecinos(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "funcionario de Oficina de Integración Comunitaria Rengo" in done.stdout
+    assert re.search(r"un solo uso.*: \S{12,}", done.stdout)
+    again = vecinos(*args, cwd=tmp_path)
+    assert again.returncode == 2 and "Ya existe una cuenta" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("office", "email", "complaint"),
+    [("atlantida", "x@carabineros.cl", "No existe la oficina"), ("rengo", "no-es-correo", "no es válido")],
+)
+def test_officers_add_refuses_bad_input(tmp_path: Path, office: str, email: str, complaint: str) -> None:
+    (tmp_path / ".env").write_text(
+        f"DATABASE_URL=sqlite+aiosqlite:///{tmp_path / 'v.db'}\n", encoding="utf-8"
+    )
+    done = vecinos("officers", "add", "--office", office, "--name", "X", "--email", email, cwd=tmp_path)
+    assert done.returncode == 2 and complaint in done.stderr

@@ -91,7 +91,9 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
                     await channel.stop()
             await engine.dispose()
 
-    console = Console(sessions, texts, templates, understander.directory, understander.timezone)
+    console = Console(
+        sessions, texts, templates, understander.directory, understander.timezone, media, outbox_ready
+    )
     routes = [
         *health_routes(sessions, metrics),
         *console.routes(),

@@ -1,17 +1,20 @@
 """`/console`: the officers' web console, server-rendered. Thin: parse, check, call, render.
 
-Today: sign-in (with the first-time password change), sign-out, and the waiting queue of
-the officer's offices. Every form carries the session's CSRF token; every page checks who
-is signed in and which offices they may see.
+Today: sign-in (with the first-time password change), sign-out, the waiting queue of the
+officer's offices, and a conversation: its transcript with media, take, reply, close.
+Every form carries the session's CSRF token; every page checks who is signed in and which
+offices they may see.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -24,8 +27,11 @@ from bot.auth import (
     verify_password,
     visible_offices,
 )
-from db.models import Officer
-from db.officers import find_officer, waiting_queue
+from bot.media import MediaStore
+from db.models import Conversation, Message, Neighbor, Officer
+from db.officers import conversation_transcript, earlier_conversations, find_officer, waiting_queue
+from handlers import officers
+from handlers.officers import OUTCOMES
 from handlers.offices import when_text
 from handlers.texts import Texts
 from routing.directory import Directory
@@ -41,7 +47,11 @@ class Console:
         templates: Jinja2Templates,
         directory: Directory,
         timezone: Any,
+        media: MediaStore,
+        outbox_ready: asyncio.Event,
     ) -> None:
+        self._media = media
+        self._outbox_ready = outbox_ready
         self._sessions = sessions
         self._texts = texts
         self._templates = templates
@@ -57,6 +67,9 @@ class Console:
             Route("/console/logout", self.logout, methods=["POST"]),
             Route("/console/password", self.password_page, methods=["GET"]),
             Route("/console/password", self.set_password, methods=["POST"]),
+            Route("/console/conversations/{conversation_id:int}", self.conversation, methods=["GET"]),
+            Route("/console/conversations/{conversation_id:int}/{action:str}", self.act, methods=["POST"]),
+            Route("/console/media/{message_id:int}", self.media_file, methods=["GET"]),
         ]
 
     # --- signing in and out ------------------------------------------------------------
@@ -150,6 +163,123 @@ class Console:
             for conversation, neighbor in rows
         ]  # no phone number here: only with the neighbor's consent, in the conversation
         return self._render(request, "console/queue.html", officer=officer, waiting=waiting)
+
+    # --- one conversation ----------------------------------------------------------------
+
+    async def conversation(self, request: Request) -> Response:
+        officer = await self._officer(request)
+        if officer is None or officer.must_change_password:
+            return RedirectResponse("/console/login", 303)
+        async with self._sessions() as session:
+            found = await self._visible(session, officer, request.path_params["conversation_id"])
+            if found is None:
+                return self._not_found(request, officer)
+            conversation, neighbor = found
+            transcript = await conversation_transcript(session, conversation.id)
+            earlier = await earlier_conversations(session, neighbor.id, conversation.id)
+        texts = self._texts
+        messages = [
+            {
+                "id": message.id,
+                "author": texts(f"console.conversation.author_{message.author}"),
+                "direction": message.direction,
+                "text": message.text,
+                "media_kind": message.media_kind
+                if message.media_ref and not message.media_ref.startswith(("telegram:", "twilio:"))
+                else None,
+                "delivery": texts("console.conversation.delivery", status=status) if status else "",
+                "at": message.created_at.astimezone(self._timezone).strftime("%d/%m %H:%M"),
+            }
+            for message, status in transcript
+        ]
+        context = {
+            "officer": officer,
+            "conversation": conversation,
+            "status_text": texts(f"console.statuses.{conversation.status}"),
+            "commune": neighbor.commune or "",
+            "channel": neighbor.channel,
+            "contact": neighbor.address
+            if neighbor.shares_contact and neighbor.channel == "whatsapp"
+            else None,
+            "messages": messages,
+            "earlier": earlier,
+            "outcomes": [(o, texts(f"console.outcomes.{o}")) for o in OUTCOMES],
+            "error": request.query_params.get("error")
+            and texts(f"console.conversation.{request.query_params['error']}"),
+        }
+        return self._render(request, "console/conversation.html", **context)
+
+    async def act(self, request: Request) -> Response:
+        """take, reply, close: each checks the session, the CSRF token and the office."""
+        officer = await self._officer(request)
+        if officer is None or officer.must_change_password:
+            return RedirectResponse("/console/login", 303)
+        form = await request.form()
+        if not csrf_ok(request, form.get("csrf")):
+            return self._render(
+                request, "console/login.html", error=self._texts("console.bad_form"), status=403
+            )
+        action, conversation_id = request.path_params["action"], request.path_params["conversation_id"]
+        if action not in ("take", "reply", "close"):
+            return self._not_found(request, officer)
+        here = f"/console/conversations/{conversation_id}"
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            found = await self._visible(session, officer, conversation_id)
+            if found is None:
+                return self._not_found(request, officer)
+            conversation, neighbor = found
+            if action == "take":
+                officers.take(conversation, officer, now)
+            elif action == "reply":
+                text = str(form.get("text", "")).strip()
+                if not text:
+                    return RedirectResponse(f"{here}?error=empty_reply", 303)
+                await officers.reply(session, conversation, neighbor, officer, text[:4000], now)
+            else:
+                outcome, derived_to = str(form.get("outcome", "")), str(form.get("derived_to", "")).strip()
+                if outcome not in OUTCOMES:
+                    return RedirectResponse(here, 303)
+                if outcome == "derived" and not derived_to:
+                    return RedirectResponse(f"{here}?error=derived_needs_to", 303)
+                office_name = self._directory.offices[conversation.office_id].name
+                await officers.close(
+                    session, conversation, neighbor, outcome=outcome, derived_to=derived_to[:200],
+                    office_name=office_name, texts=self._texts, now=now,
+                )  # fmt: skip
+        self._outbox_ready.set()
+        return RedirectResponse(here, 303)
+
+    async def media_file(self, request: Request) -> Response:
+        """A photo or voice note of a conversation the officer may see."""
+        officer = await self._officer(request)
+        if officer is None or officer.must_change_password:
+            return RedirectResponse("/console/login", 303)
+        async with self._sessions() as session:
+            message = await session.get(Message, request.path_params["message_id"])
+            visible = (
+                message is not None
+                and message.conversation_id is not None
+                and await self._visible(session, officer, message.conversation_id) is not None
+            )
+        path = self._media.path(message.media_ref) if visible and message.media_ref else None
+        if path is None:
+            return self._not_found(request, officer)
+        return FileResponse(path, headers={"Cache-Control": "private, no-store"})
+
+    async def _visible(
+        self, session: AsyncSession, officer: Officer, conversation_id: int
+    ) -> tuple[Conversation, Neighbor] | None:
+        """The conversation and its neighbor, if the officer may see it; None otherwise."""
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None or conversation.office_id not in visible_offices(officer, self._directory):
+            return None
+        neighbor = await session.get(Neighbor, conversation.neighbor_id)
+        return (conversation, neighbor) if neighbor is not None else None
+
+    def _not_found(self, request: Request, officer: Officer) -> Response:
+        """The same answer for "does not exist" and "not yours": nothing leaks."""
+        return self._render(request, "console/queue.html", officer=officer, waiting=[], status=404)
 
     # --- helpers -----------------------------------------------------------------------
 

@@ -87,3 +87,12 @@ async def queue_position(session: AsyncSession, conversation: Conversation) -> i
         ahead,
     )
     return (await session.execute(query)).scalar_one() + 1
+
+
+async def reopen(session: AsyncSession, conversation_id: int, now: datetime) -> Conversation | None:
+    """Back to the queue: the neighbor says it was not solved."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is not None:
+        conversation.status, conversation.outcome, conversation.closed_at = "waiting", None, None
+        conversation.updated_at = now
+    return conversation

@@ -86,8 +86,9 @@ async def add_bot_messages(
     conversation_id: int | None,
     messages: list[tuple[str, list[dict[str, str]]]],
     now: datetime,
+    author: str = "bot",
 ) -> list[int]:
-    """Append the bot's (text, options) messages in one statement; their ids, in order."""
+    """Append outbound (text, options) messages in one statement; their ids, in order."""
     if not messages:
         return []
     rows = [
@@ -95,7 +96,7 @@ async def add_bot_messages(
             "neighbor_id": neighbor.id,
             "conversation_id": conversation_id,
             "direction": "out",
-            "author": "bot",
+            "author": author,
             "channel": neighbor.channel,
             "text": text,
             "options": options or None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Conversation, Neighbor, Officer
+from db.models import Conversation, Message, Neighbor, Officer, OutboxMessage
 
 
 async def create_officer(
@@ -51,3 +51,23 @@ async def waiting_queue(
         .order_by(case((Conversation.urgent.is_(True), 0), else_=1), Conversation.created_at, Conversation.id)
     )
     return [(conversation, neighbor) for conversation, neighbor in (await session.execute(query)).all()]
+
+
+async def conversation_transcript(
+    session: AsyncSession, conversation_id: int
+) -> Sequence[tuple[Message, str | None]]:
+    """A conversation's messages, oldest first, each outbound one with its delivery status."""
+    query = (
+        select(Message, OutboxMessage.status)
+        .outerjoin(OutboxMessage, OutboxMessage.message_id == Message.id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id)
+    )
+    return [(message, status) for message, status in (await session.execute(query)).all()]
+
+
+async def earlier_conversations(session: AsyncSession, neighbor_id: int, conversation_id: int) -> int:
+    query = select(func.count()).where(
+        Conversation.neighbor_id == neighbor_id, Conversation.id < conversation_id
+    )
+    return (await session.execute(query)).scalar_one()

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.conversations import active_conversation
+from db.conversations import active_conversation, reopen
 from db.neighbors import add_message, lock_neighbor
 from handlers.advice import on_advice_topic, on_after_advice, start_advice
 from handlers.commands import on_confirm_erase, recognize, run_command
@@ -64,6 +64,7 @@ class Dialog:
             Step.REPORT_DUPLICATE: on_duplicate,
             Step.IN_CONVERSATION: self._on_in_conversation,
             Step.CONFIRM_ERASE: on_confirm_erase,
+            Step.CLOSED_FEEDBACK: self._on_closed_feedback,
         }
 
     @property
@@ -316,6 +317,20 @@ class Dialog:
 
     async def _on_in_conversation(self, turn: Turn) -> None:
         """The message joined the open conversation; the office answers, not the bot."""
+
+    async def _on_closed_feedback(self, turn: Turn) -> None:
+        """After an officer closed the conversation: "No" puts it back in the queue."""
+        choice, closed = turn.choice(), turn.data.pop("closed", None)
+        if choice == "no" and closed is not None and turn.office is not None:
+            conversation = await reopen(turn.session, closed, turn.now)
+            if conversation is not None and turn.inbound is not None:
+                turn.inbound.conversation_id = conversation.id
+            turn.say(self.texts("closing.reopened", office=turn.office.name))
+            turn.go(Step.IN_CONVERSATION)
+        elif choice == "yes":
+            await self.show_menu(turn, self.texts("closing.thanks"))
+        else:
+            await self._on_menu(turn)
 
     async def _queue_urgent(self, turn: Turn, emergency_kind: str) -> None:
         intent = turn.understanding.intent if turn.understanding.intent in ("talk", "report") else "talk"

@@ -42,6 +42,7 @@ class Step(StrEnum):
     REPORT_DUPLICATE = "report_duplicate"
     IN_CONVERSATION = "in_conversation"
     CONFIRM_ERASE = "confirm_erase"
+    CLOSED_FEEDBACK = "closed_feedback"  # an officer closed the conversation: "¿Se resolvió?"
 
 
 class Navigation(Protocol):

@@ -15,6 +15,7 @@ import pytest
 
 from bot.auth import hash_password
 from db.engine import create_engine, create_sessionmaker
+from db.models import Conversation
 from db.officers import create_officer
 
 PASSWORD = "una clave bien larga"
@@ -151,3 +152,104 @@ def test_officers_add_refuses_bad_input(tmp_path: Path, office: str, email: str,
     )
     done = vecinos("officers", "add", "--office", office, "--name", "X", "--email", email, cwd=tmp_path)
     assert done.returncode == 2 and complaint in done.stderr
+
+
+async def ready_officer(
+    client: httpx.AsyncClient, database_url: str, email: str, office: str = "rengo"
+) -> None:
+    """An officer signed in, past the first-time password."""
+    await add_officer(database_url, email, office=office)
+    await sign_in(client, email)
+    await set_password(client, "clave-definitiva")
+
+
+async def poll(client: httpx.AsyncClient, token: str, after: int = 0) -> list[dict]:
+    response = await client.get("/chat/api/messages", params={"token": token, "after": after, "wait": 10})
+    return response.json()["messages"]
+
+
+async def office_replies(client: httpx.AsyncClient, token: str, count: int) -> list[dict]:
+    """The neighbor's page: waits (server side) until `count` officer messages arrived."""
+    seen: list[dict] = []
+    while len([m for m in seen if m["direction"] == "out"]) < count:
+        batch = await poll(client, token, seen[-1]["id"] if seen else 0)
+        assert batch, "nothing arrived within the long poll"
+        seen += batch
+    return [m for m in seen if m["direction"] == "out"]
+
+
+async def test_an_officer_takes_replies_and_closes_and_no_reopens(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    token = await neighbor_waits(client, "rengo")
+    before = len(await office_replies(client, token, 3))  # welcome, question, queued
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    queue = await client.get("/console")
+    conversation_id = int(re.search(r'/console/conversations/(\d+)"', queue.text).group(1))
+    here = f"/console/conversations/{conversation_id}"
+
+    page = await client.get(here)
+    assert "quiero hablar con alguien" in page.text and "Comuna: Rengo" in page.text
+    assert "El vecino no compartió su número." in page.text
+    csrf = csrf_of(page)
+    await client.post(f"{here}/take", data={"csrf": csrf})
+    assert "Estado: abierta" in (await client.get(here)).text
+
+    await client.post(f"{here}/reply", data={"csrf": csrf, "text": "Buenas tardes, soy el sargento Pérez."})
+    replies = await office_replies(client, token, before + 1)
+    assert replies[-1]["text"] == "Buenas tardes, soy el sargento Pérez."
+    assert "entrega: sent" in (await client.get(here)).text  # the console shows delivery
+
+    missing = await client.post(f"{here}/close", data={"csrf": csrf, "outcome": "derived", "derived_to": ""})
+    assert "error=derived_needs_to" in missing.headers["location"]
+    await client.post(
+        f"{here}/close", data={"csrf": csrf, "outcome": "derived", "derived_to": "Municipalidad de Rengo"}
+    )
+    told, question = (await office_replies(client, token, before + 3))[-2:]
+    assert "derivó su caso a: Municipalidad de Rengo" in told["text"]
+    assert [o["label"] for o in question["options"]] == ["Sí", "No"]
+    assert "En espera (0)" in (await client.get("/console")).text
+
+    body = {"token": token, "client_id": str(uuid.uuid4()), "text": "No", "option": "2"}
+    await client.post("/chat/api/messages", json=body)
+    assert "volvió a la fila" in (await office_replies(client, token, before + 4))[-1]["text"]
+    assert "En espera (1)" in (await client.get("/console")).text
+
+
+async def test_another_offices_conversation_is_404_and_untouched(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await neighbor_waits(client, "rengo")
+    await ready_officer(client, database_url, "rengo@carabineros.cl")
+    conversation_id = int(
+        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
+    )
+    await client.post("/console/logout", data={"csrf": csrf_of(await client.get("/console"))})
+
+    await ready_officer(client, database_url, "machali@carabineros.cl", office="machali")
+    here = f"/console/conversations/{conversation_id}"
+    page = await client.get(here)
+    assert page.status_code == 404 and "quiero hablar con alguien" not in page.text
+    csrf = csrf_of(page)
+    for action, data in (("take", {}), ("reply", {"text": "hola"}), ("close", {"outcome": "resolved"})):
+        assert (await client.post(f"{here}/{action}", data={"csrf": csrf, **data})).status_code == 404
+    assert (await client.get("/console/media/1")).status_code == 404
+    assert (await client.get("/console/conversations/99999")).status_code == 404
+
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session:
+        conversation = await session.get(Conversation, conversation_id)
+    await engine.dispose()
+    assert (conversation.status, conversation.assigned_officer_id) == ("waiting", None)
+
+
+async def test_actions_without_the_csrf_token_are_refused(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await neighbor_waits(client, "rengo")
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    conversation_id = int(
+        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
+    )
+    response = await client.post(f"/console/conversations/{conversation_id}/reply", data={"text": "hola"})
+    assert response.status_code == 403

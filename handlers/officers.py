@@ -1,0 +1,104 @@
+"""What officers do with a conversation: take it, reply, close it with an outcome.
+
+Channel-agnostic like the neighbor dialog: replies become outbox rows for the channel the
+neighbor wrote from. Every function takes the conversation already checked to be one the
+officer may see (the console checks it first).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Conversation, Neighbor, Officer
+from db.neighbors import add_bot_messages
+from db.outbox import enqueue_many
+from handlers.events import Option, Reply
+from handlers.texts import Texts
+from handlers.turn import Step
+from routing.normalize import strip_accents
+
+OUTCOMES = ("resolved", "derived", "informed", "no_answer")
+
+
+def take(conversation: Conversation, officer: Officer, now: datetime) -> None:
+    conversation.assigned_officer_id = officer.id
+    conversation.status = "open"
+    conversation.updated_at = now
+
+
+async def reply(
+    session: AsyncSession,
+    conversation: Conversation,
+    neighbor: Neighbor,
+    officer: Officer,
+    text: str,
+    now: datetime,
+) -> None:
+    """An officer's answer, to the neighbor's channel; it opens the conversation if it waited."""
+    if conversation.status == "waiting":
+        take(conversation, officer, now)
+    await _send(session, neighbor, conversation, [Reply(text, kind="officer_reply")], now, author="officer")
+
+
+async def close(
+    session: AsyncSession,
+    conversation: Conversation,
+    neighbor: Neighbor,
+    *,
+    outcome: str,
+    derived_to: str,
+    office_name: str,
+    texts: Texts,
+    now: datetime,
+) -> None:
+    """Close with an outcome the neighbor is told in plain words, then ask if it was solved."""
+    conversation.status, conversation.outcome, conversation.closed_at = "closed", outcome, now
+    conversation.updated_at = now
+    told = Reply(texts(f"closing.{outcome}", office=office_name, to=derived_to), kind="officer_reply")
+    question = Reply(
+        texts("closing.question"),
+        options=(Option("1", texts("closing.yes")), Option("2", texts("closing.no"))),
+        kind="officer_reply",
+    )
+    await _send(session, neighbor, conversation, [told, question], now, author="bot")
+    neighbor.step = Step.CLOSED_FEEDBACK
+    neighbor.step_data = {
+        "choices": {
+            "1": ["yes", strip_accents(texts("closing.yes"))],
+            "2": ["no", strip_accents(texts("closing.no"))],
+        },
+        "closed": conversation.id,
+    }
+
+
+async def _send(
+    session: AsyncSession,
+    neighbor: Neighbor,
+    conversation: Conversation,
+    replies: list[Reply],
+    now: datetime,
+    *,
+    author: str,
+) -> None:
+    ids = await add_bot_messages(
+        session,
+        neighbor=neighbor,
+        conversation_id=conversation.id,
+        messages=[(r.text, [{"key": o.key, "label": o.label} for o in r.options]) for r in replies],
+        now=now,
+        author=author,
+    )
+    rows = [
+        {
+            "dedupe_key": f"conversation:{conversation.id}:message:{message_id}",
+            "channel": neighbor.channel,
+            "address": neighbor.address,
+            "payload": reply_.to_payload(),
+            "neighbor_id": neighbor.id,
+            "message_id": message_id,
+        }
+        for reply_, message_id in zip(replies, ids, strict=True)
+    ]
+    await enqueue_many(session, rows, now=now)

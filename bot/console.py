@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -29,7 +29,14 @@ from bot.auth import (
 )
 from bot.media import MediaStore
 from db.models import Conversation, Message, Neighbor, Officer
-from db.officers import conversation_transcript, earlier_conversations, find_officer, waiting_queue
+from db.officers import (
+    VIEWS,
+    conversation_transcript,
+    earlier_conversations,
+    find_officer,
+    queue_view,
+    view_counts,
+)
 from handlers import officers
 from handlers.officers import OUTCOMES
 from handlers.offices import when_text
@@ -62,6 +69,7 @@ class Console:
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/console", self.queue, methods=["GET"]),
+            Route("/console/api/queue", self.queue_json, methods=["GET"]),
             Route("/console/login", self.login_page, methods=["GET"]),
             Route("/console/login", self.login, methods=["POST"]),
             Route("/console/logout", self.logout, methods=["POST"]),
@@ -148,21 +156,45 @@ class Console:
             return RedirectResponse("/console/login", 303)
         if officer.must_change_password:
             return RedirectResponse("/console/password", 303)
+        view = request.query_params.get("view", "waiting")
+        view = view if view in VIEWS else "waiting"
+        counts, items = await self._queue(officer, view)
+        tabs = [(v, self._texts(f"console.views.{v}", count=counts[v])) for v in VIEWS]
+        return self._render(
+            request, "console/queue.html", officer=officer, view=view, tabs=tabs, waiting=items
+        )
+
+    async def queue_json(self, request: Request) -> Response:
+        """The same view as JSON, for the page to refresh itself without reloading."""
+        officer = await self._officer(request)
+        if officer is None or officer.must_change_password:
+            return JSONResponse({"error": "sign in"}, status_code=401)
+        view = request.query_params.get("view", "waiting")
+        counts, items = await self._queue(officer, view if view in VIEWS else "waiting")
+        labels = {v: self._texts(f"console.views.{v}", count=counts[v]) for v in VIEWS}
+        return JSONResponse({"counts": counts, "labels": labels, "items": items})
+
+    async def _queue(self, officer: Officer, view: str) -> tuple[dict[str, int], list[dict[str, Any]]]:
         offices = visible_offices(officer, self._directory)
         async with self._sessions() as session:
-            rows = await waiting_queue(session, offices)
-        waiting = [
+            counts = await view_counts(session, offices, officer.id)
+            rows = await queue_view(session, offices, view, officer.id)
+        items = [
             {
                 "id": conversation.id,
                 "urgent": conversation.urgent,
+                "urgent_label": self._texts("console.urgent"),
                 "intent": self._texts(f"console.intents.{conversation.intent}"),
                 "commune": neighbor.commune or "",
                 "office": self._directory.offices[conversation.office_id].name,
-                "since": when_text(conversation.created_at.astimezone(self._timezone), self._texts),
+                "since": self._texts(
+                    "console.waiting_since",
+                    when=when_text(conversation.created_at.astimezone(self._timezone), self._texts),
+                ),
             }
             for conversation, neighbor in rows
         ]  # no phone number here: only with the neighbor's consent, in the conversation
-        return self._render(request, "console/queue.html", officer=officer, waiting=waiting)
+        return counts, items
 
     # --- one conversation ----------------------------------------------------------------
 
@@ -279,7 +311,7 @@ class Console:
 
     def _not_found(self, request: Request, officer: Officer) -> Response:
         """The same answer for "does not exist" and "not yours": nothing leaks."""
-        return self._render(request, "console/queue.html", officer=officer, waiting=[], status=404)
+        return self._render(request, "console/queue.html", officer=officer, waiting=[], tabs=[], status=404)
 
     # --- helpers -----------------------------------------------------------------------
 

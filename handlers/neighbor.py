@@ -259,12 +259,13 @@ class Dialog:
             else:
                 turn.say(self.texts("commune.outside_region"), asks_location=True)
             return
+        if understanding.intent not in ("greeting", "unknown"):  # "vivo en rengo, quiero hablar"
+            turn.data["pending"] = {"intent": understanding.intent, "topic": understanding.topic}
         if understanding.commune:
             await self._settle_commune(turn, understanding.commune, understanding.sector)
         elif understanding.commune_candidates:
             self._offer_communes(turn, understanding.commune_candidates, "commune.choose")
         elif turn.words and understanding.intent not in ("greeting", "unknown"):
-            turn.data["pending"] = {"intent": understanding.intent, "topic": understanding.topic}
             await self.ask_commune(turn)
         elif turn.words:
             turn.say(self.texts("commune.not_found", text=turn.message.text.strip()[:60]), asks_location=True)

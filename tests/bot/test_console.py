@@ -253,3 +253,18 @@ async def test_actions_without_the_csrf_token_are_refused(
     )
     response = await client.post(f"/console/conversations/{conversation_id}/reply", data={"text": "hola"})
     assert response.status_code == 403
+
+
+async def test_views_and_their_live_json(client: httpx.AsyncClient, database_url: str) -> None:
+    assert (await client.get("/console/api/queue")).status_code == 401
+    await neighbor_waits(client, "rengo")
+    await neighbor_waits(client, "quinta de tilcoco")
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    live = (await client.get("/console/api/queue")).json()
+    assert live["counts"] == {"waiting": 2, "mine": 0, "open": 0, "closed": 0}
+    taken = live["items"][0]["id"]
+    page = await client.get(f"/console/conversations/{taken}")
+    await client.post(f"/console/conversations/{taken}/take", data={"csrf": csrf_of(page)})
+    mine = (await client.get("/console/api/queue", params={"view": "mine"})).json()
+    assert [i["id"] for i in mine["items"]] == [taken] and mine["labels"]["waiting"] == "En espera (1)"
+    assert "Mías (1)" in (await client.get("/console?view=mine")).text

@@ -110,3 +110,11 @@ async def test_the_commune_can_be_changed_at_any_time(new_neighbor: Callable[...
     row = await neighbor.row()
     assert (row.commune, row.office_id) == ("Lolol", "santa-cruz")
     assert row.consented_at is not None
+
+
+async def test_the_commune_answer_may_carry_the_request(new_neighbor: Callable[..., Neighbor]) -> None:
+    neighbor = new_neighbor()
+    await neighbor.says("hola")
+    card, queued = await neighbor.says("vivo en rengo, quiero hablar con alguien")
+    assert "Oficina de Integración Comunitaria Rengo" in card.text
+    assert "quedó en la fila" in queued.text

@@ -1,0 +1,78 @@
+"""The officer's side in a real browser: a neighbor writes in the web chat, an officer signs
+in, sees the conversation arrive without reloading, takes it, replies, and closes it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.test_webchat_browser import browser  # noqa: F401 (the shared fixture)
+from tests.doubles.server import Served
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Served]:
+    with Served(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'console.db'}") as served:
+        yield served
+
+
+def one_time_password(server: Served) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "officers", "add", "--office", "rengo", "--name", "Sargento Pérez",
+         "--email", "perez@carabineros.cl"],
+        cwd=server.workdir, env=server.env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return re.search(r"un solo uso.*: (\S+)", done.stdout).group(1)
+
+
+def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) -> None:  # noqa: F811
+    password = one_time_password(server)
+    officer = browser.new_context(viewport={"width": 1200, "height": 900}, locale="es-CL").new_page()
+    officer.goto(f"{server.url}/console")
+    officer.fill("input[name=email]", "perez@carabineros.cl")
+    officer.fill("input[name=password]", password)
+    officer.click("button[type=submit]")
+    officer.fill("input[name=password]", "mi-clave-nueva-1")
+    officer.fill("input[name=repeat]", "mi-clave-nueva-1")
+    officer.click("main button[type=submit]")
+    expect(officer.locator("#empty")).to_be_visible()
+
+    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
+    neighbor.goto(f"{server.url}/chat")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
+        timeout=15_000
+    )
+    neighbor.locator("#text").fill("vivo en rengo, quiero hablar con alguien")
+    neighbor.locator("#text").press("Enter")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="quedó en la fila")).to_be_visible(
+        timeout=15_000
+    )
+
+    # The officer's page was not reloaded: it shows the new conversation by itself.
+    arrived = officer.locator("#queue .conversation")
+    expect(arrived).to_have_count(1, timeout=15_000)
+    expect(arrived.first).to_contain_text("Rengo")
+    arrived.first.locator("a").click()
+    expect(officer.locator("main")).to_contain_text("vivo en rengo, quiero hablar con alguien")
+    officer.click("form[action$='/take'] button")
+    expect(officer.locator("main")).to_contain_text("Estado: abierta")
+
+    officer.fill("textarea[name=text]", "Buenas tardes, soy el sargento Pérez. ¿En qué le ayudo?")
+    officer.click("form[action$='/reply'] button")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="soy el sargento Pérez")).to_be_visible(
+        timeout=15_000
+    )
+
+    officer.select_option("select[name=outcome]", "informed")
+    officer.click("form[action$='/close'] button")
+    expect(officer.locator("main")).to_contain_text("Estado: cerrada")
+    expect(
+        neighbor.locator(".bubble.out .text").filter(has_text="¿Se resolvió lo que necesitaba?")
+    ).to_be_visible(timeout=15_000)
+    expect(neighbor.locator(".options button")).to_have_count(2)

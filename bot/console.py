@@ -9,6 +9,7 @@ offices they may see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from bot.media import MediaStore
 from db.models import Conversation, Message, Neighbor, Officer
 from db.officers import (
     VIEWS,
+    conversation_notes,
+    conversation_report,
     conversation_transcript,
     earlier_conversations,
     find_officer,
@@ -38,7 +41,7 @@ from db.officers import (
     view_counts,
 )
 from handlers import officers
-from handlers.officers import OUTCOMES
+from handlers.officers import OUTCOMES, REPORT_STATUSES
 from handlers.offices import when_text
 from handlers.texts import Texts
 from routing.directory import Directory
@@ -209,6 +212,8 @@ class Console:
             conversation, neighbor = found
             transcript = await conversation_transcript(session, conversation.id)
             earlier = await earlier_conversations(session, neighbor.id, conversation.id)
+            notes = await conversation_notes(session, conversation.id)
+            report = await conversation_report(session, conversation.id)
         texts = self._texts
         messages = [
             {
@@ -236,8 +241,24 @@ class Console:
             "messages": messages,
             "earlier": earlier,
             "outcomes": [(o, texts(f"console.outcomes.{o}")) for o in OUTCOMES],
-            "error": request.query_params.get("error")
-            and texts(f"console.conversation.{request.query_params['error']}"),
+            "notes": [{"text": n.text, "who": name, "at": self._local(n.created_at)} for n, name in notes],
+            "offices": [
+                (o.id, o.name) for o in self._directory.offices.values() if o.id != conversation.office_id
+            ],
+            "report": report
+            and {
+                "line": texts(
+                    "console.actions.report",
+                    reference=report.reference,
+                    category=texts(f"report.categories.{report.category}"),
+                    place=report.place or report.commune,
+                ),
+                "status": texts(
+                    "console.actions.report_status", status=texts(f"report_status.labels.{report.status}")
+                ),
+                "statuses": [(v, texts(f"report_status.labels.{v}")) for v in REPORT_STATUSES],
+            },
+            "error": _error_text(texts, request.query_params.get("error")),
         }
         return self._render(request, "console/conversation.html", **context)
 
@@ -252,7 +273,7 @@ class Console:
                 request, "console/login.html", error=self._texts("console.bad_form"), status=403
             )
         action, conversation_id = request.path_params["action"], request.path_params["conversation_id"]
-        if action not in ("take", "reply", "close"):
+        if action not in ("take", "reply", "close", "note", "transfer", "report"):
             return self._not_found(request, officer)
         here = f"/console/conversations/{conversation_id}"
         now = datetime.now(UTC)
@@ -268,6 +289,33 @@ class Console:
                 if not text:
                     return RedirectResponse(f"{here}?error=empty_reply", 303)
                 await officers.reply(session, conversation, neighbor, officer, text[:4000], now)
+            elif action == "note":
+                text = str(form.get("text", "")).strip()
+                if not text:
+                    return RedirectResponse(f"{here}?error=empty_note", 303)
+                officers.add_note(session, conversation, officer, text[:4000], now)
+            elif action == "transfer":
+                to_office, reason = str(form.get("office", "")), str(form.get("reason", "")).strip()
+                if to_office not in self._directory.offices or to_office == conversation.office_id:
+                    return RedirectResponse(here, 303)
+                if not reason:
+                    return RedirectResponse(f"{here}?error=needs_reason", 303)
+                await officers.transfer(
+                    session, conversation, neighbor, to_office=to_office,
+                    to_office_name=self._directory.offices[to_office].name, reason=reason[:300],
+                    texts=self._texts, now=now,
+                )  # fmt: skip
+            elif action == "report":
+                report, status = (
+                    await conversation_report(session, conversation.id),
+                    str(form.get("status", "")),
+                )
+                if report is None or status not in REPORT_STATUSES:
+                    return RedirectResponse(here, 303)
+                note = str(form.get("note", "")).strip()[:500]
+                await officers.update_report(
+                    session, report, status=status, note=note, texts=self._texts, now=now
+                )
             else:
                 outcome, derived_to = str(form.get("outcome", "")), str(form.get("derived_to", "")).strip()
                 if outcome not in OUTCOMES:
@@ -322,6 +370,9 @@ class Console:
         async with self._sessions() as session:
             return await session.get(Officer, officer_id)
 
+    def _local(self, moment: datetime) -> str:
+        return moment.astimezone(self._timezone).strftime("%d/%m %H:%M")
+
     def _render(self, request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
         officer = context.get("officer")
         office_name = self._directory.offices[officer.office_id].name if officer else ""
@@ -329,3 +380,11 @@ class Console:
         response = self._templates.TemplateResponse(request, template, context, status_code=status)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _error_text(texts: Texts, key: str | None) -> str | None:
+    """The message for an `?error=` key of the conversation page."""
+    for section in ("console.conversation", "console.actions"):
+        with contextlib.suppress(KeyError):
+            return texts(f"{section}.{key}") if key else None
+    return None

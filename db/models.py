@@ -142,6 +142,20 @@ class Conversation(Base):
     closed_at: Mapped[datetime | None]
 
 
+class Note(Base):
+    """An officer's internal note on a conversation: never sent to the neighbor."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class Message(Base):
     """One message of a neighbor's transcript, in either direction."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Conversation, Message, Neighbor, Officer, OutboxMessage
+from db.models import Conversation, Message, Neighbor, Note, Officer, OutboxMessage, Report
 
 
 async def create_officer(
@@ -99,3 +99,19 @@ async def earlier_conversations(session: AsyncSession, neighbor_id: int, convers
         Conversation.neighbor_id == neighbor_id, Conversation.id < conversation_id
     )
     return (await session.execute(query)).scalar_one()
+
+
+async def conversation_notes(session: AsyncSession, conversation_id: int) -> Sequence[tuple[Note, str]]:
+    """Internal notes, oldest first, with who wrote them."""
+    query = (
+        select(Note, func.coalesce(Officer.name, ""))
+        .outerjoin(Officer, Officer.id == Note.officer_id)
+        .where(Note.conversation_id == conversation_id)
+        .order_by(Note.id)
+    )
+    return [(note, name) for note, name in (await session.execute(query)).all()]
+
+
+async def conversation_report(session: AsyncSession, conversation_id: int) -> Report | None:
+    query = select(Report).where(Report.conversation_id == conversation_id)
+    return (await session.execute(query)).scalar_one_or_none()

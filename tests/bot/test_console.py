@@ -268,3 +268,76 @@ async def test_views_and_their_live_json(client: httpx.AsyncClient, database_url
     mine = (await client.get("/console/api/queue", params={"view": "mine"})).json()
     assert [i["id"] for i in mine["items"]] == [taken] and mine["labels"]["waiting"] == "En espera (1)"
     assert "Mías (1)" in (await client.get("/console?view=mine")).text
+
+
+async def test_notes_stay_internal_and_a_transfer_tells_the_neighbor(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    token = await neighbor_waits(client, "rengo")
+    before = len(await office_replies(client, token, 3))
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    conversation_id = int(
+        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
+    )
+    here = f"/console/conversations/{conversation_id}"
+    csrf = csrf_of(await client.get(here))
+
+    await client.post(f"{here}/note", data={"csrf": csrf, "text": "Vecina conocida, vive sola."})
+    assert "Vecina conocida, vive sola." in (await client.get(here)).text
+    missing = await client.post(f"{here}/transfer", data={"csrf": csrf, "office": "machali", "reason": ""})
+    assert "error=needs_reason" in missing.headers["location"]
+    await client.post(
+        f"{here}/transfer", data={"csrf": csrf, "office": "machali", "reason": "el caso es de su sector"}
+    )
+    told = (await office_replies(client, token, before + 1))[-1]["text"]
+    assert "pasó a la Oficina de Integración Comunitaria Machalí: el caso es de su sector" in told
+    assert "Vecina conocida" not in told  # notes are never sent
+    assert (await client.get(here)).status_code == 404  # no longer Rengo's
+
+
+async def test_a_report_status_reaches_its_author_and_followers(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    async def report(token: str) -> None:
+        for text in ("hola", "rengo", "3", "1", "venden droga en la esquina del pasaje"):
+            body = {"token": token, "client_id": str(uuid.uuid4()), "text": text}
+            await client.post("/chat/api/messages", json=body)
+        for message in (
+            {"location": {"latitude": -34.4057, "longitude": -70.8563}},
+            {"text": "1"},
+            {"text": "1"},
+        ):
+            await client.post(
+                "/chat/api/messages", json={"token": token, "client_id": str(uuid.uuid4()), **message}
+            )
+
+    author, follower = secrets.token_hex(16), secrets.token_hex(16)
+    await report(author)
+    await report(follower)  # offered the author's report instead of filing a duplicate…
+    body = {"token": follower, "client_id": str(uuid.uuid4()), "text": "1"}  # …"1" follows it
+    await client.post("/chat/api/messages", json=body)
+    await office_says(client, follower, "le avisaremos por aquí")
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    conversation_id = int(
+        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
+    )
+    here = f"/console/conversations/{conversation_id}"
+    page = await client.get(here)
+    assert "Aviso N° 2026-" in page.text and "Estado del aviso: recibido" in page.text
+    data = {"csrf": csrf_of(page), "status": "in_progress", "note": "Coordinamos rondas con el cuadrante."}
+    await client.post(f"{here}/report", data=data)
+    for token in (author, follower):
+        told = await office_says(client, token, "está ahora: en gestión")
+        assert told.endswith("está ahora: en gestión. Coordinamos rondas con el cuadrante.")
+
+
+async def office_says(client: httpx.AsyncClient, token: str, needle: str) -> str:
+    """The first office message containing `needle`, long-polling until it arrives."""
+    after = 0
+    for _ in range(5):
+        batch = await poll(client, token, after)
+        for message in batch:
+            if message["direction"] == "out" and needle in message["text"]:
+                return message["text"]
+        after = batch[-1]["id"] if batch else after
+    raise AssertionError(f"no message with {needle!r}")

@@ -63,7 +63,7 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
     officer.click("form[action$='/take'] button")
     expect(officer.locator("main")).to_contain_text("Estado: abierta")
 
-    officer.fill("textarea[name=text]", "Buenas tardes, soy el sargento Pérez. ¿En qué le ayudo?")
+    officer.fill("form[action$='/reply'] textarea", "Buenas tardes, soy el sargento Pérez. ¿En qué le ayudo?")
     officer.click("form[action$='/reply'] button")
     expect(neighbor.locator(".bubble.out .text").filter(has_text="soy el sargento Pérez")).to_be_visible(
         timeout=15_000

@@ -12,7 +12,7 @@ from db.models import Base
 
 TABLES = {
     "alembic_version", "communes", "conversations", "inbound_events", "messages", "neighbors",
-    "offices", "officers", "outbox", "report_followers", "report_statuses", "reports",
+    "notes", "offices", "officers", "outbox", "report_followers", "report_statuses", "reports",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import is_postgresql
@@ -62,19 +62,24 @@ async def claim_due(
 
 
 async def mark_sent(session: AsyncSession, sent: dict[int, str | None], *, now: datetime) -> None:
-    """Mark messages sent: outbox id -> the platform's message id (one statement)."""
+    """Mark claimed messages sent: outbox id -> the platform's message id (one statement).
+
+    Only rows still "sending": a delivery report that came first (a status callback can
+    beat the mark) is not turned back into "sent".
+    """
     if sent:
+        table = OutboxMessage.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("outbox_id"), table.c.status == "sending")
+            .values(
+                status="sent", sent_at=now, lease_until=None, platform_message_id=bindparam("platform_id")
+            )
+        )
         rows = [
-            {
-                "id": outbox_id,
-                "platform_message_id": platform_id,
-                "status": "sent",
-                "sent_at": now,
-                "lease_until": None,
-            }
-            for outbox_id, platform_id in sent.items()
+            {"outbox_id": outbox_id, "platform_id": platform_id} for outbox_id, platform_id in sent.items()
         ]
-        await session.execute(update(OutboxMessage), rows)
+        await (await session.connection()).execute(statement, rows)
 
 
 async def mark_retry(session: AsyncSession, outbox_id: int, *, error: str, at: datetime) -> None:

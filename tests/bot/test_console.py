@@ -163,6 +163,12 @@ async def ready_officer(
     await set_password(client, "clave-definitiva")
 
 
+async def first_conversation(client: httpx.AsyncClient) -> int:
+    """The id of the first conversation of the signed-in officer's waiting view."""
+    page = await client.get("/console")
+    return int(re.search(r'/console/conversations/(\d+)"', page.text).group(1))
+
+
 async def poll(client: httpx.AsyncClient, token: str, after: int = 0) -> list[dict]:
     response = await client.get("/chat/api/messages", params={"token": token, "after": after, "wait": 10})
     return response.json()["messages"]
@@ -221,9 +227,7 @@ async def test_another_offices_conversation_is_404_and_untouched(
 ) -> None:
     await neighbor_waits(client, "rengo")
     await ready_officer(client, database_url, "rengo@carabineros.cl")
-    conversation_id = int(
-        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
-    )
+    conversation_id = await first_conversation(client)
     await client.post("/console/logout", data={"csrf": csrf_of(await client.get("/console"))})
 
     await ready_officer(client, database_url, "machali@carabineros.cl", office="machali")
@@ -248,9 +252,7 @@ async def test_actions_without_the_csrf_token_are_refused(
 ) -> None:
     await neighbor_waits(client, "rengo")
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = int(
-        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
-    )
+    conversation_id = await first_conversation(client)
     response = await client.post(f"/console/conversations/{conversation_id}/reply", data={"text": "hola"})
     assert response.status_code == 403
 
@@ -276,9 +278,7 @@ async def test_notes_stay_internal_and_a_transfer_tells_the_neighbor(
     token = await neighbor_waits(client, "rengo")
     before = len(await office_replies(client, token, 3))
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = int(
-        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
-    )
+    conversation_id = await first_conversation(client)
     here = f"/console/conversations/{conversation_id}"
     csrf = csrf_of(await client.get(here))
 
@@ -318,9 +318,7 @@ async def test_a_report_status_reaches_its_author_and_followers(
     await client.post("/chat/api/messages", json=body)
     await office_says(client, follower, "le avisaremos por aquí")
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = int(
-        re.search(r'/console/conversations/(\d+)"', (await client.get("/console")).text).group(1)
-    )
+    conversation_id = await first_conversation(client)
     here = f"/console/conversations/{conversation_id}"
     page = await client.get(here)
     assert "Aviso N° 2026-" in page.text and "Estado del aviso: recibido" in page.text

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bot.metrics import Metrics
 from bot.outbox import MAX_ATTEMPTS, OutboxDispatcher, backoff
 from db.models import OutboxMessage
-from db.outbox import claim_due, enqueue_many
+from db.outbox import claim_due, enqueue_many, mark_sent
 from handlers.events import Option, Reply
 from tests.doubles.channel import RecordingChannel
 
@@ -158,3 +158,16 @@ async def test_after_a_failure_a_neighbors_later_messages_wait_as_long(sessions)
     assert (first.status, second.status) == ("pending", "pending")
     assert second.next_attempt_at >= first.next_attempt_at
     assert second.last_error == "waiting for an earlier message"
+
+
+async def test_a_delivery_report_before_the_mark_is_not_undone(sessions) -> None:
+    await queue(sessions, "a")
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        (row,) = await claim_due(session, now=now, limit=10, lease=timedelta(seconds=60))
+    async with sessions.begin() as session:  # the platform reported delivery first
+        await session.execute(update(OutboxMessage).values(status="delivered", platform_message_id="SM1"))
+    async with sessions.begin() as session:
+        await mark_sent(session, {row.id: "SM1"}, now=now)
+    (row,) = await rows(sessions)
+    assert row.status == "delivered"

@@ -123,7 +123,7 @@ async def test_an_emergency_gets_its_helpline_first_at_every_step(
             assert await session.scalar(select(func.count()).where(Conversation.urgent.is_(True))) == 1
 
 
-async def test_an_urgent_conversation_goes_ahead_of_older_ones(new_neighbor, db) -> None:
+async def test_an_urgent_conversation_goes_ahead_of_older_ones(new_neighbor) -> None:
     calm = new_neighbor()
     await at_menu(calm)
     await calm.says("1")

@@ -99,7 +99,7 @@ async def test_rancagua_asks_which_office_unless_the_sector_says(
     assert "Oficina de Integración Comunitaria Rancagua (1ª Comisaría Rancagua)" in reply.text
 
 
-async def test_the_commune_can_be_changed_at_any_time(new_neighbor: Callable[..., Neighbor], db) -> None:
+async def test_the_commune_can_be_changed_at_any_time(new_neighbor: Callable[..., Neighbor]) -> None:
     neighbor = new_neighbor()
     await neighbor.says("hola")
     await neighbor.says("rengo")

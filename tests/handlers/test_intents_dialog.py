@@ -155,7 +155,7 @@ async def test_a_far_report_is_not_a_duplicate(new_neighbor, db) -> None:
         assert await session.scalar(select(func.count()).select_from(Report)) == 2
 
 
-async def test_sharing_the_number_is_asked_where_the_channel_has_one(new_neighbor, db) -> None:
+async def test_sharing_the_number_is_asked_where_the_channel_has_one(new_neighbor) -> None:
     neighbor = await registered(new_neighbor, contact_shareable=True)
     await neighbor.says("se robaron los cables del alumbrado en mi calle anoche")
     await neighbor.says("1")  # no exact place
@@ -167,7 +167,7 @@ async def test_sharing_the_number_is_asked_where_the_channel_has_one(new_neighbo
     assert row.shares_contact
 
 
-async def test_subscribe_and_unsubscribe(new_neighbor, db) -> None:
+async def test_subscribe_and_unsubscribe(new_neighbor) -> None:
     neighbor = await registered(new_neighbor)
     (reply,) = await neighbor.says("4")
     assert "le enviaremos consejos de prevención de la Oficina de Integración Comunitaria Rengo" in reply.text

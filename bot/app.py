@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,24 +27,29 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.channels import Channel, build_channels, channels_off
-from bot.console import Console
+from bot.console import console_routes
+from bot.console.context import ConsoleContext
 from bot.health import health_routes
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.metrics import Metrics
 from bot.outbox import OutboxDispatcher
 from bot.settings import Settings
-from db.directory import sync_directory
+from db.directory import office_hours, sync_directory
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import migrate
+from handlers.alerts import OfficeAlerts
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.tips import Tips
+from routing.directory import Directory, DirectoryError
 from routing.understand import Understander
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL_RETRY_S = 30
+# How soon an office's hours changed in one worker's console reach the others.
+DIRECTORY_REFRESH_S = 60
 
 
 def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None = None) -> Starlette:
@@ -60,7 +66,9 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     metrics = Metrics()
     media = MediaStore(settings.media_dir)
     templates = Jinja2Templates(directory=ROOT / "templates")
-    dialog = Dialog(texts, understander, tips)
+    directory = understander.directory
+    alerts = OfficeAlerts(texts, directory, console_url=settings.public_url)
+    dialog = Dialog(texts, understander, tips, alerts)
     outbox_ready = asyncio.Event()  # set by the pipeline when replies are queued
     pipeline = InboundPipeline(sessions, dialog, texts, media, metrics, outbox_ready)
     channels = build_channels(
@@ -72,17 +80,19 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await migrate(engine)
         async with sessions.begin() as session:
-            await sync_directory(session, understander.directory)
+            await sync_directory(session, directory)
+        await _apply_office_hours(sessions, directory)
         starting = [
             asyncio.create_task(_start(channel), name=f"start-{name}") for name, channel in channels.items()
         ]
         dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        refreshing = asyncio.create_task(_refresh_directory(sessions, directory), name="directory-refresh")
         if on_ready is not None:
             on_ready(channels_off(channels, texts))
         try:
             yield
         finally:
-            for task in (dispatching, *starting):
+            for task in (dispatching, refreshing, *starting):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -91,12 +101,20 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
                     await channel.stop()
             await engine.dispose()
 
-    console = Console(
-        sessions, texts, templates, understander.directory, understander.timezone, media, outbox_ready
+    console = ConsoleContext(
+        sessions=sessions,
+        texts=texts,
+        templates=templates,
+        directory=directory,
+        timezone=understander.timezone,
+        media=media,
+        outbox_ready=outbox_ready,
+        alerts=alerts,
+        alert_channel=next((c for c in channels.values() if c.links_officers), None),
     )
     routes = [
         *health_routes(sessions, metrics),
-        *console.routes(),
+        *console_routes(console),
         *(route for channel in channels.values() for route in channel.routes()),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
@@ -126,6 +144,27 @@ async def _start(channel: Channel) -> None:
         except Exception:
             log.exception("channel %s could not start; retrying in %s s", channel.name, CHANNEL_RETRY_S)
             await asyncio.sleep(CHANNEL_RETRY_S)
+
+
+async def _apply_office_hours(sessions: async_sessionmaker[AsyncSession], directory: Directory) -> None:
+    """The hours office admins set in the console replace the data files' ones."""
+    async with sessions() as session:
+        saved = await office_hours(session)
+    for office_id, entries in saved.items():
+        try:
+            directory.set_hours(office_id, entries)
+        except (KeyError, DirectoryError) as exc:  # an office gone from the files, a hand-edited row
+            log.warning("directory: keeping the data files' hours of %s: %s", office_id, exc)
+
+
+async def _refresh_directory(sessions: async_sessionmaker[AsyncSession], directory: Directory) -> None:
+    """Every worker picks up the hours set in another one's console."""
+    while True:
+        await asyncio.sleep(DIRECTORY_REFRESH_S)
+        try:
+            await _apply_office_hours(sessions, directory)
+        except (SQLAlchemyError, OSError):
+            log.warning("directory: could not read office hours; trying again later")
 
 
 def _exception_handlers(texts: Texts) -> dict:

@@ -1,26 +1,30 @@
-"""Officers' sign-in: argon2 password hashes, signed session cookies, CSRF, throttling.
+"""Officers' sign-in: argon2 password hashes, CSRF tokens, sign-in throttling, link codes.
 
-Who sees what: an officer and an office admin see their office; a supervisor sees the
-offices of their prefecture. Every console page asks `visible_offices`.
+Hashing takes tens of milliseconds of CPU on purpose: it runs in a thread, never on the
+event loop that answers neighbors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from db.models import Officer
-from routing.directory import Directory
+from db.sign_in import failures_since, forget_failures, record_failure
 
 ROLES = ("officer", "admin", "supervisor")
 MIN_PASSWORD = 10
+LINK_CODE_LENGTH = 8
+LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+LINK_CODE_VALID = timedelta(minutes=30)
 _hasher = PasswordHasher()
+_NOBODY = _hasher.hash(secrets.token_hex(16))  # checked for unknown emails: the same time taken
 
 
 def hash_password(password: str) -> str:
@@ -34,20 +38,28 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+async def hash_password_off_loop(password: str) -> str:
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """Checks against a dummy hash when there is no account, so timing tells nothing."""
+    matches = await asyncio.to_thread(verify_password, password_hash or _NOBODY, password)
+    return matches and password_hash is not None
+
+
 def one_time_password() -> str:
     """A password to give once; the officer sets their own at the first sign-in."""
     return secrets.token_urlsafe(12)
 
 
-def visible_offices(officer: Officer, directory: Directory) -> set[str]:
-    if officer.role == "supervisor":
-        prefecture = directory.offices[officer.office_id].prefecture
-        return {o.id for o in directory.offices.values() if o.prefecture == prefecture}
-    return {officer.office_id}
+def link_code() -> str:
+    """A short code an officer sends the bot to link their Telegram chat."""
+    return "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
 
 
 def csrf_token(request: Request) -> str:
-    """The session's token for forms; made on first use."""
+    """The session's token for forms and API calls; made on first use."""
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(32)
@@ -59,28 +71,30 @@ def csrf_ok(request: Request, submitted: object) -> bool:
     return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)
 
 
-class LoginThrottle:
-    """At most `limit` failed sign-ins per account and address in `window` seconds.
+class SignInThrottle:
+    """Failed sign-ins counted in the database, so that every worker sees them all.
 
-    Kept in memory: each worker counts its own (enough against guessing from one place).
+    At most `per_account` failures for one email from one address, and `per_address`
+    from one address whatever the email, in `window`.
     """
 
-    def __init__(self, limit: int = 5, window: float = 900) -> None:
-        self._limit = limit
-        self._window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+    def __init__(
+        self, per_account: int = 5, per_address: int = 30, window: timedelta = timedelta(minutes=15)
+    ) -> None:
+        self._limits = (per_account, per_address)
+        self.window = window
 
-    def blocked(self, key: str) -> bool:
-        failures = self._failures[key]
-        while failures and failures[0] < time.monotonic() - self._window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return False
-        return len(failures) >= self._limit
+    @staticmethod
+    def _keys(email: str, address: str) -> tuple[str, str]:
+        return f"account:{email}|{address}", f"address:{address}"
 
-    def failed(self, key: str) -> None:
-        self._failures[key].append(time.monotonic())
+    async def blocked(self, session: AsyncSession, email: str, address: str, now: datetime) -> bool:
+        keys = self._keys(email, address)
+        counts = await failures_since(session, keys, now - self.window)
+        return any(counts[key] >= limit for key, limit in zip(keys, self._limits, strict=True))
 
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    async def failed(self, session: AsyncSession, email: str, address: str, now: datetime) -> None:
+        await record_failure(session, self._keys(email, address), now=now, forget_after=self.window)
+
+    async def succeeded(self, session: AsyncSession, email: str, address: str) -> None:
+        await forget_failures(session, self._keys(email, address)[0])

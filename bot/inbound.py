@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.media import MediaStore
 from bot.metrics import Metrics
 from db.inbound import record_inbound
+from db.models import Office
 from db.neighbors import add_bot_messages
+from db.officers import link_chat
 from db.outbox import enqueue_many
 from handlers.events import InboundMessage, Reply
 from handlers.neighbor import Dialog
@@ -107,6 +109,38 @@ class InboundPipeline:
                     "payload": reply.to_payload(),
                 }
                 await enqueue_many(session, [row], now=now)
+        self._outbox_ready.set()
+
+    async def link_officer(self, *, channel: str, address: str, platform_id: str, code: str) -> None:
+        """An officer sent their console's link code: this chat gets their office's alerts.
+
+        Stored (and deduplicated) like every event, but it starts no neighbor dialog.
+        """
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            event_id = await record_inbound(
+                session,
+                channel=channel,
+                platform_id=platform_id,
+                address=address,
+                payload={"link": True},
+                now=now,
+            )
+            if event_id is None:
+                return
+            officer = await link_chat(session, code=code, channel=channel, address=address, now=now)
+            if officer is None:
+                reply = Reply(self._texts("alerts.link_failed"))
+            else:
+                office = await session.get(Office, officer.office_id)
+                reply = Reply(self._texts("alerts.linked", name=officer.name, office=office.name))
+            row = {
+                "dedupe_key": f"in:{event_id}:0",
+                "channel": channel,
+                "address": address,
+                "payload": reply.to_payload(),
+            }
+            await enqueue_many(session, [row], now=now)
         self._outbox_ready.set()
 
     async def _queue_replies(self, session: AsyncSession, turn: Turn, key: str, now: datetime) -> None:

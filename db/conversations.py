@@ -1,13 +1,14 @@
-"""Conversations in an office's queue: urgent first, then oldest."""
+"""Conversations in an office's queue (urgent first, then oldest), and what an officer reads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Conversation, Message
+from db.models import Conversation, Message, Note, Officer, OutboxMessage, Report
 
 ACTIVE = ("waiting", "open")
 
@@ -96,3 +97,44 @@ async def reopen(session: AsyncSession, conversation_id: int, now: datetime) -> 
         conversation.status, conversation.outcome, conversation.closed_at = "waiting", None, None
         conversation.updated_at = now
     return conversation
+
+
+async def conversation_transcript(
+    session: AsyncSession, conversation_id: int
+) -> Sequence[tuple[Message, str | None, str | None]]:
+    """A conversation's messages, oldest first; outbound ones with delivery status and why it waits."""
+    query = (
+        select(Message, OutboxMessage.status, OutboxMessage.last_error)
+        .outerjoin(OutboxMessage, OutboxMessage.message_id == Message.id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id)
+    )
+    return [(message, status, error) for message, status, error in (await session.execute(query)).all()]
+
+
+async def earlier_conversations(
+    session: AsyncSession, neighbor_id: int, conversation_id: int
+) -> Sequence[Conversation]:
+    """The neighbor's conversations before this one, newest first."""
+    query = (
+        select(Conversation)
+        .where(Conversation.neighbor_id == neighbor_id, Conversation.id < conversation_id)
+        .order_by(Conversation.id.desc())
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def conversation_notes(session: AsyncSession, conversation_id: int) -> Sequence[tuple[Note, str]]:
+    """Internal notes, oldest first, with who wrote them."""
+    query = (
+        select(Note, func.coalesce(Officer.name, ""))
+        .outerjoin(Officer, Officer.id == Note.officer_id)
+        .where(Note.conversation_id == conversation_id)
+        .order_by(Note.id)
+    )
+    return [(note, name) for note, name in (await session.execute(query)).all()]
+
+
+async def conversation_report(session: AsyncSession, conversation_id: int) -> Report | None:
+    query = select(Report).where(Report.conversation_id == conversation_id)
+    return (await session.execute(query)).scalar_one_or_none()

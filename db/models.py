@@ -68,6 +68,9 @@ class Office(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     prefecture: Mapped[str] = mapped_column(String(64))
+    # Opening hours set by the office's admin in the console ("lun-vie 08:30-17:30", …):
+    # they replace the directory's, confirmed. None: the directory's stand.
+    hours: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Commune(Base):
@@ -92,7 +95,36 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(16), default="officer")
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the officer is told of new waiting conversations (a Telegram chat they linked).
+    notify_channel: Mapped[str | None] = mapped_column(String(16))
+    notify_address: Mapped[str | None] = mapped_column(String(128))
+    link_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    link_code_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class QuickReply(Base):
+    """A ready answer an office's officers pick in the console, kept by the office admin."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class SignInFailure(Base):
+    """A failed console sign-in, counted by every worker to throttle guessing."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(320))
+    failed_at: Mapped[datetime]
 
 
 class Neighbor(Base):
@@ -139,6 +171,7 @@ class Conversation(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]  # an officer's first reply: the office's response time
     closed_at: Mapped[datetime | None]
 
 

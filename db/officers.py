@@ -1,14 +1,14 @@
-"""Console accounts, and the office queue as officers see it."""
+"""Console accounts: create, find, list an office's; passwords, activity, Telegram links."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Conversation, Message, Neighbor, Note, Officer, OutboxMessage, Report
+from db.models import Officer
 
 
 async def create_officer(
@@ -28,6 +28,7 @@ async def create_officer(
         role=role,
         password_hash=password_hash,
         must_change_password=True,
+        active=True,
         created_at=now,
     )
     session.add(officer)
@@ -40,78 +41,60 @@ async def find_officer(session: AsyncSession, *, email: str) -> Officer | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
-VIEWS = ("waiting", "mine", "open", "closed")
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    return await find_officer(session, email=email) is not None
 
 
-async def queue_view(
-    session: AsyncSession, office_ids: Collection[str], view: str, officer_id: int
-) -> Sequence[tuple[Conversation, Neighbor]]:
-    """A console view: waiting (urgent first, then oldest), mine, all open, or closed (newest)."""
-    query = select(Conversation, Neighbor).join(Neighbor, Neighbor.id == Conversation.neighbor_id)
-    query = query.where(Conversation.office_id.in_(office_ids))
-    if view == "waiting":
-        query = query.where(Conversation.status == "waiting").order_by(
-            case((Conversation.urgent.is_(True), 0), else_=1), Conversation.created_at, Conversation.id
-        )
-    elif view == "mine":
-        query = query.where(Conversation.status == "open", Conversation.assigned_officer_id == officer_id)
-        query = query.order_by(Conversation.updated_at.desc())
-    elif view == "open":
-        query = query.where(Conversation.status == "open").order_by(Conversation.updated_at.desc())
-    else:
-        query = (
-            query.where(Conversation.status == "closed").order_by(Conversation.closed_at.desc()).limit(100)
-        )
-    return [(conversation, neighbor) for conversation, neighbor in (await session.execute(query)).all()]
-
-
-async def view_counts(session: AsyncSession, office_ids: Collection[str], officer_id: int) -> dict[str, int]:
-    """How many conversations each view holds (closed: all of them)."""
-    mine = case((Conversation.assigned_officer_id == officer_id, 1), else_=0)
+async def office_officers(session: AsyncSession, office_id: str) -> Sequence[Officer]:
+    """The office's accounts, active first, then by name."""
     query = (
-        select(Conversation.status, func.count(), func.sum(mine))
-        .where(Conversation.office_id.in_(office_ids))
-        .group_by(Conversation.status)
+        select(Officer)
+        .where(Officer.office_id == office_id)
+        .order_by(Officer.active.desc(), Officer.name, Officer.id)
     )
-    counts = dict.fromkeys(VIEWS, 0)
-    for status, count, assigned in (await session.execute(query)).all():
-        counts[status] = count
-        if status == "open":
-            counts["mine"] = int(assigned or 0)
-    return counts
+    return (await session.execute(query)).scalars().all()
 
 
-async def conversation_transcript(
-    session: AsyncSession, conversation_id: int
-) -> Sequence[tuple[Message, str | None]]:
-    """A conversation's messages, oldest first, each outbound one with its delivery status."""
-    query = (
-        select(Message, OutboxMessage.status)
-        .outerjoin(OutboxMessage, OutboxMessage.message_id == Message.id)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.id)
+def set_password(officer: Officer, password_hash: str, *, one_time: bool) -> None:
+    """A new password; `one_time` ones must be changed at the next sign-in."""
+    officer.password_hash, officer.must_change_password = password_hash, one_time
+
+
+def set_link_code(officer: Officer, code: str, expires_at: datetime) -> None:
+    officer.link_code, officer.link_code_expires_at = code, expires_at
+
+
+async def link_chat(
+    session: AsyncSession, *, code: str, channel: str, address: str, now: datetime
+) -> Officer | None:
+    """Link the chat at (channel, address) to the active officer whose unexpired code this is."""
+    query = select(Officer).where(
+        Officer.link_code == code, Officer.link_code_expires_at > now, Officer.active.is_(True)
     )
-    return [(message, status) for message, status in (await session.execute(query)).all()]
-
-
-async def earlier_conversations(session: AsyncSession, neighbor_id: int, conversation_id: int) -> int:
-    query = select(func.count()).where(
-        Conversation.neighbor_id == neighbor_id, Conversation.id < conversation_id
+    officer = (await session.execute(query)).scalar_one_or_none()
+    if officer is None:
+        return None
+    # One chat, one officer: a chat linked before to someone else is theirs no longer.
+    await session.execute(
+        update(Officer)
+        .where(Officer.notify_channel == channel, Officer.notify_address == address, Officer.id != officer.id)
+        .values(notify_channel=None, notify_address=None)
     )
-    return (await session.execute(query)).scalar_one()
+    officer.notify_channel, officer.notify_address = channel, address
+    officer.link_code = officer.link_code_expires_at = None
+    return officer
 
 
-async def conversation_notes(session: AsyncSession, conversation_id: int) -> Sequence[tuple[Note, str]]:
-    """Internal notes, oldest first, with who wrote them."""
-    query = (
-        select(Note, func.coalesce(Officer.name, ""))
-        .outerjoin(Officer, Officer.id == Note.officer_id)
-        .where(Note.conversation_id == conversation_id)
-        .order_by(Note.id)
+def unlink_chat(officer: Officer) -> None:
+    officer.notify_channel = officer.notify_address = None
+
+
+async def linked_officers(session: AsyncSession, office_id: str) -> Sequence[tuple[int, str, str]]:
+    """(officer id, channel, address) of the office's active officers who linked a chat."""
+    query = select(Officer.id, Officer.notify_channel, Officer.notify_address).where(
+        Officer.office_id == office_id,
+        Officer.active.is_(True),
+        Officer.notify_address.is_not(None),
+        Officer.role != "supervisor",
     )
-    return [(note, name) for note, name in (await session.execute(query)).all()]
-
-
-async def conversation_report(session: AsyncSession, conversation_id: int) -> Report | None:
-    query = select(Report).where(Report.conversation_id == conversation_id)
-    return (await session.execute(query)).scalar_one_or_none()
+    return [(officer_id, channel, address) for officer_id, channel, address in await session.execute(query)]

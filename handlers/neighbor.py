@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.conversations import active_conversation, reopen
 from db.neighbors import add_message, lock_neighbor
 from handlers.advice import on_advice_topic, on_after_advice, start_advice
+from handlers.alerts import OfficeAlerts
 from handlers.commands import on_confirm_erase, recognize, run_command
 from handlers.events import InboundMessage, Reply
 from handlers.offices import office_card
@@ -46,8 +47,8 @@ _NONE = "none"
 class Dialog:
     """The neighbor side of the line, channel-agnostic."""
 
-    def __init__(self, texts: Texts, understander: Understander, tips: Tips) -> None:
-        self.services = Services(texts=texts, understander=understander, tips=tips, nav=self)
+    def __init__(self, texts: Texts, understander: Understander, tips: Tips, alerts: OfficeAlerts) -> None:
+        self.services = Services(texts=texts, understander=understander, tips=tips, alerts=alerts, nav=self)
         self._steps: dict[Step, Callable[[Turn], Awaitable[None]]] = {
             Step.ASK_COMMUNE: self._on_ask_commune,
             Step.CHOOSE_COMMUNE: self._on_choose_commune,
@@ -324,8 +325,12 @@ class Dialog:
         choice, closed = turn.choice(), turn.data.pop("closed", None)
         if choice == "no" and closed is not None and turn.office is not None:
             conversation = await reopen(turn.session, closed, turn.now)
-            if conversation is not None and turn.inbound is not None:
-                turn.inbound.conversation_id = conversation.id
+            if conversation is not None:
+                await self.services.alerts.waiting(
+                    turn.session, conversation, reason="reopened", now=turn.now
+                )
+                if turn.inbound is not None:
+                    turn.inbound.conversation_id = conversation.id
             turn.say(self.texts("closing.reopened", office=turn.office.name))
             turn.go(Step.IN_CONVERSATION)
         elif choice == "yes":

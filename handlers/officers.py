@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Conversation, Neighbor, Note, Officer, Report, ReportFollower, ReportStatus
 from db.neighbors import add_bot_messages
 from db.outbox import enqueue_many
+from handlers.alerts import OfficeAlerts
 from handlers.events import Option, Reply
 from handlers.texts import Texts
 from handlers.turn import Step
@@ -41,6 +42,7 @@ async def reply(
     """An officer's answer, to the neighbor's channel; it opens the conversation if it waited."""
     if conversation.status == "waiting":
         take(conversation, officer, now)
+    conversation.first_response_at = conversation.first_response_at or now
     await _send(session, neighbor, conversation, [Reply(text, kind="officer_reply")], now, author="officer")
 
 
@@ -84,6 +86,7 @@ async def transfer(
     to_office_name: str,
     reason: str,
     texts: Texts,
+    alerts: OfficeAlerts,
     now: datetime,
 ) -> None:
     """Move the conversation to another office's queue; the neighbor is told why, plainly."""
@@ -91,6 +94,7 @@ async def transfer(
     conversation.updated_at = now
     told = Reply(texts("transfer.told", office=to_office_name, reason=reason), kind="officer_reply")
     await _send(session, neighbor, conversation, [told], now, author="bot")
+    await alerts.waiting(session, conversation, reason="transferred", now=now)
 
 
 def add_note(

@@ -20,6 +20,7 @@ async def join_queue(
     assert office is not None, "join_queue needs the neighbor's office"
     emergency_kind = emergency_kind or turn.data.pop("urgent", None)
     conversation = await active_conversation(turn.session, turn.neighbor.id)
+    alerts = turn.services.alerts
     if conversation is None or conversation.office_id != office.id:
         conversation = await open_conversation(
             turn.session,
@@ -30,12 +31,14 @@ async def join_queue(
             emergency_kind=emergency_kind,
             now=turn.now,
         )
+        await alerts.waiting(turn.session, conversation, reason="new", now=turn.now)
     else:
         if turn.inbound is not None:
             turn.inbound.conversation_id = conversation.id
         conversation.updated_at = turn.now
-        if emergency_kind:
+        if emergency_kind and not conversation.urgent:
             flag_urgent(conversation, emergency_kind, turn.now)
+            await alerts.waiting(turn.session, conversation, reason="urgent", now=turn.now)
     turn.go(Step.IN_CONVERSATION)
     return conversation
 

@@ -174,6 +174,7 @@ async def file_report(turn: Turn) -> None:
         emergency_kind=turn.data.pop("urgent", None),
         now=turn.now,
     )
+    await turn.services.alerts.waiting(turn.session, conversation, reason="new", now=turn.now)
     report = await create_report(
         turn.session,
         conversation_id=conversation.id,

@@ -27,6 +27,9 @@ class Texts:
             if isinstance(value, dict):
                 self._flatten(f"{prefix}{key}.", value)
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._flat
+
     def __call__(self, key: str, **values: object) -> str:
         """The text at `key` with `values` filled in; a missing key is a bug, so it raises."""
         return str(self._flat[key]).format(**values)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from db.models import Message, Neighbor
+    from handlers.alerts import OfficeAlerts
     from handlers.texts import Texts
     from handlers.tips import Tips
     from routing.directory import Office
@@ -62,6 +63,7 @@ class Services:
     texts: Texts
     understander: Understander
     tips: Tips
+    alerts: OfficeAlerts
     nav: Navigation
 
 

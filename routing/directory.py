@@ -7,9 +7,10 @@ edits without touching code. Loading validates every cross-reference and fails w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -119,6 +120,18 @@ class Directory:
             return offices[0]
         office_id = self.communes[commune].office_by_sector.get(sector or "")
         return self.offices[office_id] if office_id else None
+
+    def set_hours(self, office_id: str, entries: Sequence[str]) -> None:
+        """The hours an office's admin set in the console: the one change made while running."""
+        office = self.offices[office_id]
+        where = f"office '{office_id}'"
+        entries = [" ".join(entry.lower().split()) for entry in entries]
+        self.offices[office_id] = dataclasses.replace(
+            office,
+            hours=tuple(parse_hours(entry, where) for entry in entries),
+            hours_text=tuple(entries),
+            to_confirm=office.to_confirm - {"hours"},  # the office itself set them
+        )
 
 
 def load_directory(data_dir: Path) -> Directory:
@@ -249,3 +262,33 @@ def _minutes(hhmm: str) -> int | None:
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
         return None
     return hours * 60 + minutes
+
+
+Week = list[list[tuple[str, str]]]  # per weekday (0 = Monday), its (opens, closes) ranges
+
+
+def week_of(office: Office) -> Week:
+    """The office's hours day by day, as a form shows them."""
+    week: Week = [[] for _ in DAY_NAMES]
+    for entry in office.hours:
+        for day in entry.days:
+            week[day].append((_hhmm(entry.opens), _hhmm(entry.closes)))
+    return [sorted(ranges) for ranges in week]
+
+
+def entries_of(week: Week) -> list[str]:
+    """Day-by-day ranges back to entries, consecutive days alike joined ("lun-vie 08:30-17:30")."""
+    entries: list[str] = []
+    day = 0
+    while day < len(DAY_NAMES):
+        last = day
+        while last + 1 < len(DAY_NAMES) and sorted(week[last + 1]) == sorted(week[day]):
+            last += 1
+        days = DAY_NAMES[day] if last == day else f"{DAY_NAMES[day]}-{DAY_NAMES[last]}"
+        entries += [f"{days} {opens}-{closes}" for opens, closes in sorted(week[day])]
+        day = last + 1
+    return entries
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

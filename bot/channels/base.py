@@ -35,6 +35,7 @@ class Channel(ABC):
     """Base of the adapters; a subclass writes `send` and, where it has any, `routes`."""
 
     name: str = ""
+    links_officers: bool = False  # officers may link a chat here, for alerts of new conversations
 
     async def start(self) -> None:  # noqa: B027 (an optional hook)
         """Connect to the platform (called by the app's lifespan)."""
@@ -52,6 +53,10 @@ class Channel(ABC):
 
     def sent(self, address: str) -> None:  # noqa: B027 (an optional hook)
         """Told after a message to `address` is marked sent (a web chat wakes its pollers)."""
+
+    def chat_link(self, payload: str) -> str | None:
+        """A link that opens a chat with the line carrying `payload`, where the platform has one."""
+        return None
 
 
 def split_text(text: str, limit: int) -> list[str]:

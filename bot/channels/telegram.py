@@ -19,6 +19,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import warnings
 from datetime import UTC, datetime, timedelta
 
@@ -60,12 +61,16 @@ POLL_RETRY_S = 5
 COMMANDS = ("start", "menu", "comuna", "baja", "alta", "borrar", "ayuda")
 # Telegram's /start opens a chat: for the dialog it is a greeting.
 START = "hola"
+# An officer links their chat for alerts: "/vincular CODE", or the console's link, which
+# Telegram sends as "/start vincular-CODE" (https://core.telegram.org/bots/features#deep-linking).
+_LINK = re.compile(r"^/(?:vincular(?:@\w+)?\s+|start\s+vincular-)([A-Za-z0-9]{8})\s*$")
 
 
 class TelegramChannel(Channel):
     """Telegram through a PTB `Application` (its bot, rate limiter and lifecycle)."""
 
     name = NAME
+    links_officers = True
 
     def __init__(
         self, settings: Settings, pipeline: InboundPipeline, media: MediaStore, texts: Texts
@@ -120,6 +125,13 @@ class TelegramChannel(Channel):
 
     def routes(self) -> list[BaseRoute]:
         return [Route(WEBHOOK_PATH, self.webhook, methods=["POST"])] if self._public_url else []
+
+    def chat_link(self, payload: str) -> str | None:
+        """t.me's deep link to the bot, once getMe has told its username."""
+        try:
+            return f"https://t.me/{self.bot.username}?start={payload}"
+        except RuntimeError:  # not initialized yet
+            return None
 
     # --- inbound -----------------------------------------------------------------------
 
@@ -193,6 +205,12 @@ class TelegramChannel(Channel):
                 key=f"telegram:group:{chat.id}",
                 platform_id=platform_id,
                 reply=Reply(self._texts("telegram.groups_not_served")),
+            )
+            return
+        link = _LINK.match(message.text or "")
+        if link is not None:
+            await self._pipeline.link_officer(
+                channel=NAME, address=str(chat.id), platform_id=platform_id, code=link.group(1).upper()
             )
             return
         location = message.location

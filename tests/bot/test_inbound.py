@@ -13,6 +13,7 @@ from bot.media import MediaStore
 from bot.metrics import Metrics
 from db.models import InboundEvent, OutboxMessage
 from handlers.events import InboundMessage
+from handlers.alerts import OfficeAlerts
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.tips import Tips
@@ -30,7 +31,8 @@ async def test_a_bug_loses_no_message_and_still_gives_the_helpline(
     sessions, understander, tmp_path: Path
 ) -> None:
     texts = Texts.from_dir(DEFAULT_DATA_DIR)
-    dialog = BrokenDialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR))
+    alerts = OfficeAlerts(texts, understander.directory)
+    dialog = BrokenDialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR), alerts)
     pipeline = InboundPipeline(sessions, dialog, texts, MediaStore(tmp_path), Metrics(), asyncio.Event())
     message = InboundMessage(
         channel="test", address="+56911112222", platform_id="m1", received_at=datetime.now(UTC),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from db.directory import sync_directory
+from handlers.alerts import OfficeAlerts
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.tips import Tips
@@ -24,7 +25,8 @@ def texts() -> Texts:
 
 @pytest.fixture(scope="session")
 def dialog(understander: Understander, texts: Texts) -> Dialog:
-    return Dialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR))
+    alerts = OfficeAlerts(texts, understander.directory)
+    return Dialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR), alerts)
 
 
 @pytest.fixture

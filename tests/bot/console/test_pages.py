@@ -1,4 +1,4 @@
-"""The console's sign-in and queue: who may see what, CSRF, throttling; and `vecinos officers add`."""
+"""The console's pages: sign-in, the queue and its views, a conversation and its actions."""
 
 from __future__ import annotations
 
@@ -6,54 +6,31 @@ import re
 import secrets
 import subprocess
 import sys
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.auth import hash_password
 from db.engine import create_engine, create_sessionmaker
 from db.models import Conversation
-from db.officers import create_officer
-
-PASSWORD = "una clave bien larga"
-
-
-def csrf_of(page: httpx.Response) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-
-
-async def add_officer(database_url: str, email: str, office: str = "rengo", role: str = "officer") -> None:
-    engine = create_engine(database_url)
-    async with create_sessionmaker(engine).begin() as session:
-        await create_officer(
-            session, office_id=office, name="Sargento Pérez", email=email, role=role,
-            password_hash=hash_password(PASSWORD), now=datetime.now(UTC),
-        )  # fmt: skip
-    await engine.dispose()
-
-
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    csrf = csrf_of(await client.get("/console/login"))
-    return await client.post("/console/login", data={"csrf": csrf, "email": email, "password": password})
-
-
-async def set_password(client: httpx.AsyncClient, password: str, repeat: str | None = None) -> httpx.Response:
-    csrf = csrf_of(await client.get("/console/password"))
-    data = {"csrf": csrf, "password": password, "repeat": password if repeat is None else repeat}
-    return await client.post("/console/password", data=data)
-
-
-async def neighbor_waits(
-    client: httpx.AsyncClient, commune: str, first: str = "quiero hablar con alguien"
-) -> str:
-    token = secrets.token_hex(16)
-    for text in (first, commune):
-        body = {"token": token, "client_id": str(uuid.uuid4()), "text": text}
-        assert (await client.post("/chat/api/messages", json=body)).status_code == 202
-    return token
+from tests.bot.console.people import (
+    PASSWORD,
+    READY_PASSWORD,
+    add_officer,
+    csrf_of,
+    first_conversation,
+    neighbor_says,
+    neighbor_waits,
+    office_replies,
+    office_says,
+    post_form,
+    ready_officer,
+    set_password,
+    sign_in,
+    sign_out,
+)
+from tests.conftest import SANTIAGO
 
 
 async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
@@ -68,10 +45,12 @@ async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
     response = await sign_in(client, "Perez@Carabineros.cl ")
     assert (response.status_code, response.headers["location"]) == (303, "/console/password")
     assert (await client.get("/console")).headers["location"] == "/console/password"
+    assert (await client.get("/api/me")).status_code == 401  # not before choosing a password
 
     short = await set_password(client, "corta")
-    assert short.status_code == 400 and "al menos 10" in short.text
-    assert (await set_password(client, "x" * 12, "y" * 12)).status_code == 400
+    assert short.status_code == 400 and "al menos 10" in short.text and "muy corta" in short.text
+    differ = await set_password(client, "x" * 12, "y" * 12)
+    assert differ.status_code == 400 and "no coinciden" in differ.text
     assert (await set_password(client, "nueva-clave-123")).headers["location"] == "/console"
 
     page = await client.get("/console")
@@ -84,12 +63,37 @@ async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
 
     await client.post("/console/logout", data={"csrf": csrf_of(page)})
     assert (await client.get("/console")).headers["location"] == "/console/login"
+    assert (await sign_in(client, "perez@carabineros.cl", PASSWORD)).status_code == 401  # the old one
     assert (await sign_in(client, "perez@carabineros.cl", "nueva-clave-123")).headers[
         "location"
     ] == "/console"
 
 
-async def test_a_supervisor_sees_the_prefecture(client: httpx.AsyncClient, database_url: str) -> None:
+async def test_changing_the_password_asks_for_the_current_one_and_ends_other_sessions(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    transport = client._transport  # a second browser, on the same app
+    async with httpx.AsyncClient(transport=transport, base_url="http://vecinos.test") as other:
+        await sign_in(other, "perez@carabineros.cl", READY_PASSWORD)
+        assert (await other.get("/console")).status_code == 200
+
+        page = await client.get("/console/password")
+        assert 'name="current"' in page.text
+        csrf = csrf_of(page)
+        new = {"csrf": csrf, "password": "otra-clave-larga", "repeat": "otra-clave-larga"}
+        wrong = await client.post("/console/password", data={**new, "current": "no-es-esta"})
+        assert wrong.status_code == 400 and "actual no es correcta" in wrong.text
+        done = await client.post("/console/password", data={**new, "current": READY_PASSWORD})
+        assert done.headers["location"] == "/console"
+
+        assert (await client.get("/console")).status_code == 200  # this session goes on
+        assert (await other.get("/console")).headers["location"] == "/console/login"  # the other ended
+
+
+async def test_a_supervisor_sees_the_prefecture_and_only_reads(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
     await add_officer(database_url, "jefa@carabineros.cl", office="rengo", role="supervisor")
     await neighbor_waits(client, "machali")
     await neighbor_waits(client, "pichilemu")  # Colchagua: not hers
@@ -97,6 +101,10 @@ async def test_a_supervisor_sees_the_prefecture(client: httpx.AsyncClient, datab
     await set_password(client, "p" * 12)
     page = await client.get("/console")
     assert "En espera (1)" in page.text and "Machalí" in page.text and "Pichilemu" not in page.text
+    assert "acceso de lectura" in page.text
+    conversation = await client.get(f"/console/conversations/{await first_conversation(client)}")
+    assert conversation.status_code == 200 and "quiero hablar con alguien" in conversation.text
+    assert "/reply" not in conversation.text and "/take" not in conversation.text
 
 
 async def test_forms_without_the_csrf_token_are_refused(client: httpx.AsyncClient, database_url: str) -> None:
@@ -105,14 +113,6 @@ async def test_forms_without_the_csrf_token_are_refused(client: httpx.AsyncClien
     for data in ({}, {"csrf": "forged"}):
         fields = {**data, "email": "perez@carabineros.cl", "password": PASSWORD}
         assert (await client.post("/console/login", data=fields)).status_code == 403
-
-
-async def test_sign_in_is_throttled_after_five_failures(client: httpx.AsyncClient, database_url: str) -> None:
-    await add_officer(database_url, "perez@carabineros.cl")
-    for _ in range(5):
-        assert (await sign_in(client, "perez@carabineros.cl", "adivinando")).status_code == 401
-    blocked = await sign_in(client, "perez@carabineros.cl")  # even the right password, for a while
-    assert blocked.status_code == 429 and "15 minutos" in blocked.text
 
 
 def vecinos(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -154,70 +154,42 @@ def test_officers_add_refuses_bad_input(tmp_path: Path, office: str, email: str,
     assert done.returncode == 2 and complaint in done.stderr
 
 
-async def ready_officer(
-    client: httpx.AsyncClient, database_url: str, email: str, office: str = "rengo"
-) -> None:
-    """An officer signed in, past the first-time password."""
-    await add_officer(database_url, email, office=office)
-    await sign_in(client, email)
-    await set_password(client, "clave-definitiva")
-
-
-async def first_conversation(client: httpx.AsyncClient) -> int:
-    """The id of the first conversation of the signed-in officer's waiting view."""
-    page = await client.get("/console")
-    return int(re.search(r'/console/conversations/(\d+)"', page.text).group(1))
-
-
-async def poll(client: httpx.AsyncClient, token: str, after: int = 0) -> list[dict]:
-    response = await client.get("/chat/api/messages", params={"token": token, "after": after, "wait": 10})
-    return response.json()["messages"]
-
-
-async def office_replies(client: httpx.AsyncClient, token: str, count: int) -> list[dict]:
-    """The neighbor's page: waits (server side) until `count` officer messages arrived."""
-    seen: list[dict] = []
-    while len([m for m in seen if m["direction"] == "out"]) < count:
-        batch = await poll(client, token, seen[-1]["id"] if seen else 0)
-        assert batch, "nothing arrived within the long poll"
-        seen += batch
-    return [m for m in seen if m["direction"] == "out"]
-
-
 async def test_an_officer_takes_replies_and_closes_and_no_reopens(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     token = await neighbor_waits(client, "rengo")
     before = len(await office_replies(client, token, 3))  # welcome, question, queued
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    queue = await client.get("/console")
-    conversation_id = int(re.search(r'/console/conversations/(\d+)"', queue.text).group(1))
-    here = f"/console/conversations/{conversation_id}"
+    here = f"/console/conversations/{await first_conversation(client)}"
 
     page = await client.get(here)
     assert "quiero hablar con alguien" in page.text and "Comuna: Rengo" in page.text
-    assert "El vecino no compartió su número." in page.text
-    csrf = csrf_of(page)
-    await client.post(f"{here}/take", data={"csrf": csrf})
-    assert "Estado: abierta" in (await client.get(here)).text
-
-    await client.post(f"{here}/reply", data={"csrf": csrf, "text": "Buenas tardes, soy el sargento Pérez."})
-    replies = await office_replies(client, token, before + 1)
-    assert replies[-1]["text"] == "Buenas tardes, soy el sargento Pérez."
-    assert "entrega: sent" in (await client.get(here)).text  # the console shows delivery
-
-    missing = await client.post(f"{here}/close", data={"csrf": csrf, "outcome": "derived", "derived_to": ""})
-    assert "error=derived_needs_to" in missing.headers["location"]
-    await client.post(
-        f"{here}/close", data={"csrf": csrf, "outcome": "derived", "derived_to": "Municipalidad de Rengo"}
+    assert "El vecino no compartió su número." in page.text and "Es su primera conversación." in page.text
+    await post_form(client, f"{here}/take", here)
+    assert (
+        "Estado: abierta" in (page := await client.get(here)).text
+        and "La atiende: Sargento Pérez" in page.text
     )
+
+    empty = await post_form(client, f"{here}/reply", here, text="   ")
+    assert empty.headers["location"] == f"{here}?error=empty_reply"
+    assert "Escriba una respuesta antes de enviar." in (await client.get(empty.headers["location"])).text
+    await post_form(client, f"{here}/reply", here, text="Buenas tardes, soy el sargento Pérez. 👮")
+    replies = await office_replies(client, token, before + 1)
+    assert replies[-1]["text"] == "Buenas tardes, soy el sargento Pérez. 👮"
+    assert "entrega: enviado" in (await client.get(here)).text  # the console shows delivery
+
+    missing = await post_form(client, f"{here}/close", here, outcome="derived", derived_to="")
+    assert missing.headers["location"] == f"{here}?error=derived_needs_to"
+    await post_form(client, f"{here}/close", here, outcome="derived", derived_to="Municipalidad de Rengo")
     told, question = (await office_replies(client, token, before + 3))[-2:]
     assert "derivó su caso a: Municipalidad de Rengo" in told["text"]
     assert [o["label"] for o in question["options"]] == ["Sí", "No"]
     assert "En espera (0)" in (await client.get("/console")).text
+    closed = await post_form(client, f"{here}/reply", here, text="¿sigue ahí?")
+    assert closed.headers["location"] == f"{here}?error=closed"
 
-    body = {"token": token, "client_id": str(uuid.uuid4()), "text": "No", "option": "2"}
-    await client.post("/chat/api/messages", json=body)
+    await neighbor_says(client, token, "No", option="2")
     assert "volvió a la fila" in (await office_replies(client, token, before + 4))[-1]["text"]
     assert "En espera (1)" in (await client.get("/console")).text
 
@@ -228,7 +200,7 @@ async def test_another_offices_conversation_is_404_and_untouched(
     await neighbor_waits(client, "rengo")
     await ready_officer(client, database_url, "rengo@carabineros.cl")
     conversation_id = await first_conversation(client)
-    await client.post("/console/logout", data={"csrf": csrf_of(await client.get("/console"))})
+    await sign_out(client)
 
     await ready_officer(client, database_url, "machali@carabineros.cl", office="machali")
     here = f"/console/conversations/{conversation_id}"
@@ -247,29 +219,39 @@ async def test_another_offices_conversation_is_404_and_untouched(
     assert (conversation.status, conversation.assigned_officer_id) == ("waiting", None)
 
 
-async def test_actions_without_the_csrf_token_are_refused(
-    client: httpx.AsyncClient, database_url: str
-) -> None:
-    await neighbor_waits(client, "rengo")
-    await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = await first_conversation(client)
-    response = await client.post(f"/console/conversations/{conversation_id}/reply", data={"text": "hola"})
-    assert response.status_code == 403
-
-
-async def test_views_and_their_live_json(client: httpx.AsyncClient, database_url: str) -> None:
-    assert (await client.get("/console/api/queue")).status_code == 401
+async def test_views_and_their_counts(client: httpx.AsyncClient, database_url: str) -> None:
     await neighbor_waits(client, "rengo")
     await neighbor_waits(client, "quinta de tilcoco")
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    live = (await client.get("/console/api/queue")).json()
+    live = (await client.get("/api/conversations")).json()
     assert live["counts"] == {"waiting": 2, "mine": 0, "open": 0, "closed": 0}
     taken = live["items"][0]["id"]
-    page = await client.get(f"/console/conversations/{taken}")
-    await client.post(f"/console/conversations/{taken}/take", data={"csrf": csrf_of(page)})
-    mine = (await client.get("/console/api/queue", params={"view": "mine"})).json()
+    await post_form(client, f"/console/conversations/{taken}/take", f"/console/conversations/{taken}")
+    mine = (await client.get("/api/conversations", params={"view": "mine"})).json()
     assert [i["id"] for i in mine["items"]] == [taken] and mine["labels"]["waiting"] == "En espera (1)"
-    assert "Mías (1)" in (await client.get("/console?view=mine")).text
+    page = await client.get("/console?view=mine")
+    assert "Mías (1)" in page.text and f'data-id="{taken}"' in page.text
+    assert "Abiertas (1)" in (await client.get("/console?view=open")).text
+    assert "Cerradas (0)" in (await client.get("/console?view=closed")).text
+
+
+async def test_the_conversation_lists_the_neighbors_earlier_conversations(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    token = await neighbor_waits(client, "rengo")
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    first = await first_conversation(client)
+    await post_form(
+        client, f"/console/conversations/{first}/close", f"/console/conversations/{first}", outcome="informed"
+    )
+    await neighbor_says(client, token, "Sí", option="1")
+    await neighbor_says(client, token, "quiero conversar otra vez")  # a new one
+    await office_says(client, token, "quedó en la fila")
+    second = await first_conversation(client)
+    assert second != first
+
+    page = (await client.get(f"/console/conversations/{second}")).text
+    assert f'href="/console/conversations/{first}"' in page and "Información entregada" in page
 
 
 async def test_notes_stay_internal_and_a_transfer_tells_the_neighbor(
@@ -278,17 +260,15 @@ async def test_notes_stay_internal_and_a_transfer_tells_the_neighbor(
     token = await neighbor_waits(client, "rengo")
     before = len(await office_replies(client, token, 3))
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = await first_conversation(client)
-    here = f"/console/conversations/{conversation_id}"
-    csrf = csrf_of(await client.get(here))
+    here = f"/console/conversations/{await first_conversation(client)}"
 
-    await client.post(f"{here}/note", data={"csrf": csrf, "text": "Vecina conocida, vive sola."})
+    await post_form(client, f"{here}/note", here, text="Vecina conocida, vive sola.")
     assert "Vecina conocida, vive sola." in (await client.get(here)).text
-    missing = await client.post(f"{here}/transfer", data={"csrf": csrf, "office": "machali", "reason": ""})
-    assert "error=needs_reason" in missing.headers["location"]
-    await client.post(
-        f"{here}/transfer", data={"csrf": csrf, "office": "machali", "reason": "el caso es de su sector"}
-    )
+    missing = await post_form(client, f"{here}/transfer", here, office="machali", reason="")
+    assert missing.headers["location"] == f"{here}?error=needs_reason"
+    same = await post_form(client, f"{here}/transfer", here, office="rengo", reason="x")
+    assert same.headers["location"] == f"{here}?error=unknown_office"
+    await post_form(client, f"{here}/transfer", here, office="machali", reason="el caso es de su sector")
     told = (await office_replies(client, token, before + 1))[-1]["text"]
     assert "pasó a la Oficina de Integración Comunitaria Machalí: el caso es de su sector" in told
     assert "Vecina conocida" not in told  # notes are never sent
@@ -300,42 +280,25 @@ async def test_a_report_status_reaches_its_author_and_followers(
 ) -> None:
     async def report(token: str) -> None:
         for text in ("hola", "rengo", "3", "1", "venden droga en la esquina del pasaje"):
-            body = {"token": token, "client_id": str(uuid.uuid4()), "text": text}
-            await client.post("/chat/api/messages", json=body)
-        for message in (
-            {"location": {"latitude": -34.4057, "longitude": -70.8563}},
-            {"text": "1"},
-            {"text": "1"},
-        ):
-            await client.post(
-                "/chat/api/messages", json={"token": token, "client_id": str(uuid.uuid4()), **message}
-            )
+            await neighbor_says(client, token, text)
+        await neighbor_says(client, token, location={"latitude": -34.4057, "longitude": -70.8563})
+        await neighbor_says(client, token, "1")
+        await neighbor_says(client, token, "1")
 
     author, follower = secrets.token_hex(16), secrets.token_hex(16)
     await report(author)
     await report(follower)  # offered the author's report instead of filing a duplicate…
-    body = {"token": follower, "client_id": str(uuid.uuid4()), "text": "1"}  # …"1" follows it
-    await client.post("/chat/api/messages", json=body)
+    await neighbor_says(client, follower, "1")  # …"1" follows it
     await office_says(client, follower, "le avisaremos por aquí")
     await ready_officer(client, database_url, "perez@carabineros.cl")
-    conversation_id = await first_conversation(client)
-    here = f"/console/conversations/{conversation_id}"
+    here = f"/console/conversations/{await first_conversation(client)}"
     page = await client.get(here)
-    assert "Aviso N° 2026-" in page.text and "Estado del aviso: recibido" in page.text
-    data = {"csrf": csrf_of(page), "status": "in_progress", "note": "Coordinamos rondas con el cuadrante."}
-    await client.post(f"{here}/report", data=data)
+    assert (
+        f"Aviso N° {datetime.now(SANTIAGO).year}-" in page.text and "Estado del aviso: recibido" in page.text
+    )
+    note = "Coordinamos rondas con el cuadrante."
+    await post_form(client, f"{here}/report-status", here, status="in_progress", note=note)
     for token in (author, follower):
         told = await office_says(client, token, "está ahora: en gestión")
-        assert told.endswith("está ahora: en gestión. Coordinamos rondas con el cuadrante.")
-
-
-async def office_says(client: httpx.AsyncClient, token: str, needle: str) -> str:
-    """The first office message containing `needle`, long-polling until it arrives."""
-    after = 0
-    for _ in range(5):
-        batch = await poll(client, token, after)
-        for message in batch:
-            if message["direction"] == "out" and needle in message["text"]:
-                return message["text"]
-        after = batch[-1]["id"] if batch else after
-    raise AssertionError(f"no message with {needle!r}")
+        assert told.endswith(f"está ahora: en gestión. {note}")
+    assert "Estado del aviso: en gestión" in (await client.get(here)).text

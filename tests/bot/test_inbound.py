@@ -12,8 +12,8 @@ from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.metrics import Metrics
 from db.models import InboundEvent, OutboxMessage
-from handlers.events import InboundMessage
 from handlers.alerts import OfficeAlerts
+from handlers.events import InboundMessage
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.tips import Tips

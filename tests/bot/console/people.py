@@ -73,7 +73,7 @@ async def api_token(client: httpx.AsyncClient) -> str:
     return (await client.get("/api/me")).json()["csrf_token"]
 
 
-async def api(client: httpx.AsyncClient, method: str, path: str, body: Any = None) -> httpx.Response:
+async def api_call(client: httpx.AsyncClient, method: str, path: str, body: Any = None) -> httpx.Response:
     """A JSON API call with the session's CSRF token, as the console's script makes it."""
     headers = {"X-CSRF-Token": await api_token(client)} if method != "GET" else {}
     return await client.request(method, path, json=body, headers=headers)

@@ -1,5 +1,6 @@
-"""The officer's side in a real browser: a neighbor writes in the web chat, an officer signs
-in, sees the conversation arrive without reloading, takes it, replies, and closes it."""
+"""The officer's side in a real browser: a neighbor writes in the web chat, an office admin
+signs in, keeps a quick reply, sees the conversation arrive without reloading, takes it,
+sees the neighbor's next message arrive, answers with the quick reply, and closes it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_webchat_browser import browser  # noqa: F401 (the shared fixture)
 from tests.doubles.server import Served
+
+GREETING = "Buenas tardes, le saluda la Oficina de Integración Comunitaria. ¿En qué le podemos ayudar?"
 
 
 @pytest.fixture
@@ -25,10 +28,15 @@ def server(tmp_path: Path) -> Iterator[Served]:
 def one_time_password(server: Served) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "bot", "officers", "add", "--office", "rengo", "--name", "Sargento Pérez",
-         "--email", "perez@carabineros.cl"],
+         "--email", "perez@carabineros.cl", "--role", "admin"],
         cwd=server.workdir, env=server.env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return re.search(r"un solo uso.*: (\S+)", done.stdout).group(1)
+
+
+def fits_the_screen(page: Page) -> bool:
+    """No sideways scrolling: the page is usable on a phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) -> None:  # noqa: F811
@@ -41,6 +49,14 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
     officer.fill("input[name=password]", "mi-clave-nueva-1")
     officer.fill("input[name=repeat]", "mi-clave-nueva-1")
     officer.click("main button[type=submit]")
+    expect(officer.locator("#empty")).to_be_visible()
+
+    officer.click("text=Administración")
+    officer.fill("input[name=title]", "Saludo")
+    officer.fill("textarea[name=text]", GREETING)
+    officer.click("text=Agregar respuesta rápida")
+    expect(officer.locator(".quick-list")).to_contain_text("Saludo")
+    officer.click("nav.menu >> text=Fila")
     expect(officer.locator("#empty")).to_be_visible()
 
     neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
@@ -58,16 +74,37 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
     arrived = officer.locator("#queue .conversation")
     expect(arrived).to_have_count(1, timeout=15_000)
     expect(arrived.first).to_contain_text("Rengo")
+    expect(officer.locator("nav.views")).to_contain_text("En espera (1)")
     arrived.first.locator("a").click()
     expect(officer.locator("main")).to_contain_text("vivo en rengo, quiero hablar con alguien")
     officer.click("form[action$='/take'] button")
     expect(officer.locator("main")).to_contain_text("Estado: abierta")
 
-    officer.fill("form[action$='/reply'] textarea", "Buenas tardes, soy el sargento Pérez. ¿En qué le ayudo?")
-    officer.click("form[action$='/reply'] button")
-    expect(neighbor.locator(".bubble.out .text").filter(has_text="soy el sargento Pérez")).to_be_visible(
+    # What the neighbor writes next appears in the open conversation, without reloading.
+    neighbor.locator("#text").fill("¿Me escucha alguien? 🙏")
+    neighbor.locator("#text").press("Enter")
+    expect(officer.locator("#transcript")).to_contain_text("¿Me escucha alguien? 🙏", timeout=15_000)
+
+    officer.click("button.quick:has-text('Saludo')")
+    expect(officer.locator("form[action$='/reply'] textarea")).to_have_value(GREETING)
+    officer.click("form[action$='/reply'] button[type=submit]")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="le saluda la Oficina")).to_be_visible(
         timeout=15_000
     )
+    expect(officer.locator("#transcript .delivery").last).to_contain_text("enviado", timeout=15_000)
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL")
+    phone.add_cookies(officer.context.cookies())
+    on_phone = phone.new_page()
+    for path in (
+        officer.url,
+        f"{server.url}/console",
+        f"{server.url}/console/admin",
+        f"{server.url}/console/figures",
+    ):
+        on_phone.goto(path)
+        expect(on_phone.locator("main")).to_be_visible()
+        assert fits_the_screen(on_phone), path
 
     officer.select_option("select[name=outcome]", "informed")
     officer.click("form[action$='/close'] button")

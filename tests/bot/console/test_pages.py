@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from db.engine import create_engine, create_sessionmaker
-from db.models import Conversation
+from db.models import Conversation, Neighbor
 from tests.bot.console.people import (
     PASSWORD,
     READY_PASSWORD,
@@ -302,3 +302,44 @@ async def test_a_report_status_reaches_its_author_and_followers(
         told = await office_says(client, token, "está ahora: en gestión")
         assert told.endswith(f"está ahora: en gestión. {note}")
     assert "Estado del aviso: en gestión" in (await client.get(here)).text
+
+
+async def test_a_shared_number_shows_only_to_the_neighbors_office(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    engine = create_engine(database_url)
+    ids = []
+    async with create_sessionmaker(engine).begin() as session:
+        for address, shares in (("+56911112222", True), ("+56933334444", False)):
+            now = datetime.now(SANTIAGO)
+            neighbor = Neighbor(
+                channel="whatsapp", address=address, commune="Rengo", office_id="rengo",
+                step="in_conversation", shares_contact=shares, created_at=now,
+            )  # fmt: skip
+            session.add(neighbor)
+            await session.flush()
+            conversation = Conversation(
+                neighbor_id=neighbor.id, office_id="rengo", intent="report", created_at=now, updated_at=now
+            )
+            session.add(conversation)
+            await session.flush()
+            ids.append(conversation.id)
+    await engine.dispose()
+    shared, private = ids
+
+    await ready_officer(client, database_url, "perez@carabineros.cl")
+    page = (await client.get(f"/console/conversations/{shared}")).text
+    assert "Teléfono (compartido por el vecino): +56911112222" in page
+    assert (await client.get(f"/api/conversations/{shared}")).json()["contact"] == "+56911112222"
+    assert (await client.get(f"/api/conversations/{private}")).json()["contact"] is None
+    assert "+5693333" not in (await client.get(f"/console/conversations/{private}")).text
+    for listing in (await client.get("/console"), await client.get("/api/conversations")):
+        assert "+569" not in listing.text
+    await sign_out(client)
+
+    await ready_officer(client, database_url, "jefe@carabineros.cl", office="machali", role="supervisor")
+    seen = await client.get(f"/api/conversations/{shared}")
+    assert (
+        seen.status_code == 200 and seen.json()["contact"] is None
+    )  # the prefecture reads; the number is Rengo's
+    assert "+569" not in (await client.get(f"/console/conversations/{shared}")).text

@@ -7,6 +7,7 @@ event loop that answers neighbors.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -24,7 +25,6 @@ LINK_CODE_LENGTH = 8
 LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 LINK_CODE_VALID = timedelta(minutes=30)
 _hasher = PasswordHasher()
-_NOBODY = _hasher.hash(secrets.token_hex(16))  # checked for unknown emails: the same time taken
 
 
 def hash_password(password: str) -> str:
@@ -44,8 +44,14 @@ async def hash_password_off_loop(password: str) -> str:
 
 async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
     """Checks against a dummy hash when there is no account, so timing tells nothing."""
-    matches = await asyncio.to_thread(verify_password, password_hash or _NOBODY, password)
+    matches = await asyncio.to_thread(verify_password, password_hash or _nobody(), password)
     return matches and password_hash is not None
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash no password matches, made on first use (not at import)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def one_time_password() -> str:

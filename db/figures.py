@@ -39,6 +39,7 @@ class Figures:
     conversations_by_commune: list[tuple[str, int]]
     conversations_by_intent: list[tuple[str, int]]
     reports_by_category: list[tuple[str, int]]
+    reports_by_commune: list[tuple[str, int]]
     reports_by_sector: list[tuple[str, str, int]]  # commune, sector ("" when unknown), count
     weeks: list[tuple[date, int, int]]  # Monday, conversations, reports
     by_office: list[tuple[str, int, int, int]]  # office id, conversations, reports, waiting now
@@ -65,6 +66,7 @@ async def office_figures(
     by_commune = await grouped(Neighbor.commune, where=conversations, join=True)
     by_intent = await grouped(Conversation.intent, where=conversations)
     by_category = await grouped(Report.category, where=reports)
+    by_report_commune = await grouped(Report.commune, where=reports)
     by_sector = await grouped(Report.commune, Report.sector, where=reports)
     conversation_offices = dict(await grouped(Conversation.office_id, where=conversations))
     report_offices = dict(await grouped(Report.office_id, where=reports))
@@ -85,6 +87,7 @@ async def office_figures(
         conversations_by_commune=[(commune or "", count) for commune, count in by_commune],
         conversations_by_intent=by_intent,
         reports_by_category=by_category,
+        reports_by_commune=by_report_commune,
         reports_by_sector=[(commune, sector or "", count) for commune, sector, count in by_sector],
         weeks=_weekly(first_monday, weeks, created, reported, timezone),
         by_office=[

@@ -322,6 +322,7 @@ class Figures(Out):
     conversations_by_commune: list[Count]
     conversations_by_intent: list[Count]
     reports_by_category: list[Count]
+    reports_by_commune: list[Count]
     reports_by_sector: list[Count]
     by_week: list[Week]
     by_office: list[OfficeFigures]

@@ -207,6 +207,7 @@ def figures(context: ConsoleContext, found: Figures, office_ids: list[str], week
         conversations_by_commune=counts(found.conversations_by_commune),
         conversations_by_intent=counts(found.conversations_by_intent, "console.intents"),
         reports_by_category=counts(found.reports_by_category, "report.categories"),
+        reports_by_commune=counts(found.reports_by_commune),
         reports_by_sector=[
             schemas.Count(label=f"{commune} · {sector}" if sector else commune, count=count)
             for commune, sector, count in found.reports_by_sector

@@ -78,6 +78,7 @@ async def test_an_offices_figures(
     assert figures.conversations_by_commune == [("Rengo", 4), ("Malloa", 1)]
     assert sorted(figures.conversations_by_intent) == [("report", 2), ("talk", 3)]
     assert figures.reports_by_category == [("drugs", 2), ("lighting", 1)]
+    assert figures.reports_by_commune == [("Rengo", 2), ("Malloa", 1)]
     assert sorted(figures.reports_by_sector) == [("Malloa", "", 1), ("Rengo", "Villa Las Rosas", 2)]
     assert [(monday.isoformat(), c, r) for monday, c, r in figures.weeks] == [
         ("2026-11-02", 0, 0), ("2026-11-09", 0, 0), ("2026-11-16", 1, 1), ("2026-11-23", 4, 2),

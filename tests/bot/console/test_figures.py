@@ -46,6 +46,7 @@ async def test_an_office_sees_its_figures_and_a_supervisor_the_prefectures(
         "Aviso": 1,
     }
     assert figures["reports_by_category"] == [{"label": "Calles oscuras o luminarias apagadas", "count": 1}]
+    assert figures["reports_by_commune"] == [{"label": "Rengo", "count": 1}]
     assert figures["by_week"][-1] == {
         "monday": figures["by_week"][-1]["monday"],
         "conversations": 3,

@@ -29,6 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.empty_database import require_empty  # noqa: E402
 from tests.doubles.server import Served, free_port  # noqa: E402
 
 TOKEN = "123456:TEST-token"
@@ -158,6 +159,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
+    if args.database_url:
+        require_empty(args.database_url)
     port = free_port()
     double = start_double(port)
     double_url = f"http://127.0.0.1:{port}"

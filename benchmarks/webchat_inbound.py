@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.empty_database import require_empty
 from db.models import OutboxMessage
 from tests.doubles.server import Served
 
@@ -100,6 +101,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
+    if args.database_url:
+        require_empty(args.database_url)
     with tempfile.TemporaryDirectory() as workdir:
         database_url = args.database_url or f"sqlite+aiosqlite:///{Path(workdir) / 'bench.db'}"
         with Served(Path(workdir), database_url, LOG_LEVEL="warning") as server:

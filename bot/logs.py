@@ -38,6 +38,11 @@ class PhoneMaskingFilter(logging.Filter):
         return True
 
 
+# Loggers that say something at INFO for every request: httpx's lines carry the URL, and a
+# Telegram URL carries the bot's token (https://core.telegram.org/bots/api#making-requests).
+QUIET = ("httpx", "httpcore")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -45,3 +50,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

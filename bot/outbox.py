@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,7 +30,6 @@ from db.outbox import (
     mark_sent,
     mark_unreachable,
     mark_waiting,
-    next_due_at,
 )
 from handlers.events import Reply
 
@@ -41,7 +40,7 @@ SEND_TIMEOUT_S = 20
 # A claimed message whose worker died is claimed again after this; it outlasts any send.
 LEASE = timedelta(seconds=SEND_TIMEOUT_S + 10)
 BATCH = 50
-IDLE_POLL_S = 1.0  # how often an idle dispatcher looks for work queued by other processes
+IDLE_POLL_S = 1.0  # how often an idle dispatcher looks for work queued by other processes or retries
 MAX_BACKOFF_S = 600
 
 
@@ -51,7 +50,11 @@ def backoff(attempts: int) -> float:
 
 
 class OutboxDispatcher:
-    """Runs until cancelled; setting `ready` after queueing makes it send at once."""
+    """Runs until cancelled; setting `ready` after queueing makes it send at once.
+
+    While there is work, each batch costs one transaction after its sends: the batch's
+    marks and the claim of the next batch go together.
+    """
 
     def __init__(
         self,
@@ -64,56 +67,80 @@ class OutboxDispatcher:
         self._channels = channels
         self._metrics = metrics
         self._ready = ready
+        self._soonest_retry: datetime | None = None  # the earliest retry this dispatcher set
 
     async def run(self) -> None:
+        claimed: Sequence[OutboxMessage] = []
         while True:
             try:
-                handled = await self.dispatch_once()
+                claimed = await self._cycle(claimed)
             except SQLAlchemyError:
+                # What was claimed and not marked is claimed again when its lease runs out.
                 log.exception("outbox: database unavailable; retrying")
-                handled = 0
-            if handled:
+                claimed = []
+            if claimed:
                 continue
-            self._ready.clear()
-            idle = await self._idle_seconds()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout=idle)
+                await asyncio.wait_for(self._ready.wait(), timeout=self._idle_seconds())
 
-    async def _idle_seconds(self) -> float:
-        try:
-            async with self._sessions() as session:
-                due = await next_due_at(session)
-        except SQLAlchemyError:
+    def _idle_seconds(self) -> float:
+        """Until the next look: a retry this dispatcher set, or a poll for other workers' work."""
+        if self._soonest_retry is None:
             return IDLE_POLL_S
-        if due is None:
-            return IDLE_POLL_S
-        return min(IDLE_POLL_S, max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        wait = (self._soonest_retry - datetime.now(UTC)).total_seconds()
+        if wait <= IDLE_POLL_S:
+            self._soonest_retry = None  # the next claim takes it
+        return min(IDLE_POLL_S, max(0.0, wait))
 
     async def dispatch_once(self) -> int:
         """Claim due messages, send them, and mark the batch; how many were handled."""
         async with self._sessions.begin() as session:
-            rows = await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
-        if not rows:
-            return 0
-        # Each neighbor's messages go one after the other, in order; neighbors in parallel.
+            claimed = await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
+        if claimed:
+            await self._cycle(claimed, claim_next=False)
+        return len(claimed)
+
+    async def _cycle(
+        self, claimed: Sequence[OutboxMessage], *, claim_next: bool = True
+    ) -> Sequence[OutboxMessage]:
+        """Send `claimed`; then, in one transaction, mark them and claim the next batch."""
+        outcomes = await self._send_all(claimed)
+        self._ready.clear()  # before the claim: whatever is queued after it sets `ready` again
+        async with self._sessions.begin() as session:
+            if claimed:
+                await self._mark(session, claimed, outcomes)
+            following = (
+                await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
+                if claim_next
+                else []
+            )
+        for row in claimed:
+            if not isinstance(outcomes[row.id], SendError):
+                self._metrics.outbox_sent.labels(channel=row.channel).inc()
+                self._channels[row.channel].sent(row.address)
+        return following
+
+    async def _send_all(self, rows: Sequence[OutboxMessage]) -> dict[int, str | SendError | None]:
+        """Each neighbor's messages one after the other, in order; neighbors in parallel."""
         conversations: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             conversations[(row.channel, row.address)].append(row)
         outcomes: dict[int, str | SendError | None] = {}
         for part in await asyncio.gather(*(self._send_in_order(group) for group in conversations.values())):
             outcomes.update(part)
-        results = [outcomes[row.id] for row in rows]
-        sent = {row.id: r for row, r in zip(rows, results, strict=True) if not isinstance(r, SendError)}
-        async with self._sessions.begin() as session:
-            await mark_sent(session, sent, now=datetime.now(UTC))
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, SendError):
-                    await self._failed(session, row, result)
+        return outcomes
+
+    async def _mark(
+        self,
+        session: AsyncSession,
+        rows: Sequence[OutboxMessage],
+        outcomes: dict[int, str | SendError | None],
+    ) -> None:
+        sent = {row.id: r for row in rows if not isinstance(r := outcomes[row.id], SendError)}
+        await mark_sent(session, sent, now=datetime.now(UTC))
         for row in rows:
-            if row.id in sent:
-                self._metrics.outbox_sent.labels(channel=row.channel).inc()
-                self._channels[row.channel].sent(row.address)
-        return len(rows)
+            if isinstance(error := outcomes[row.id], SendError):
+                await self._failed(session, row, error)
 
     async def _send_in_order(self, rows: list[OutboxMessage]) -> dict[int, str | SendError | None]:
         """Send one neighbor's messages in order; after a failure the rest wait their turn."""
@@ -158,6 +185,6 @@ class OutboxDispatcher:
             log.warning("outbox: message %s failed for good: %s", row.id, error)
         else:
             delay = error.retry_after if error.retry_after is not None else backoff(row.attempts)
-            await mark_retry(
-                session, row.id, error=str(error), at=datetime.now(UTC) + timedelta(seconds=delay)
-            )
+            at = datetime.now(UTC) + timedelta(seconds=delay)
+            await mark_retry(session, row.id, error=str(error), at=at)
+            self._soonest_retry = min(self._soonest_retry or at, at)

@@ -158,14 +158,3 @@ async def mark_unreachable(session: AsyncSession, *, channel: str, address: str,
         )
         .values(status="failed", last_error=error, lease_until=None)
     )
-
-
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the next pending message is due, if any, so the dispatcher sleeps until then."""
-    query = (
-        select(OutboxMessage.next_attempt_at)
-        .where(OutboxMessage.status == "pending")
-        .order_by(OutboxMessage.next_attempt_at)
-        .limit(1)
-    )
-    return (await session.execute(query)).scalar_one_or_none()

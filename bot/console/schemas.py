@@ -99,7 +99,6 @@ class ActiveBody(Body):
     """Switch an account on or off."""
 
     active: bool
-    refusals: ClassVar = {"active": "bad_input"}
 
 
 class HoursBody(Body):

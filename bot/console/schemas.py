@@ -232,6 +232,7 @@ class Conversation(Out):
     office: OfficeRef
     commune: str
     channel: str
+    channel_label: str
     contact: str | None = Field(description="The neighbor's number: only if they chose to share it.")
     assigned_officer: str | None
     outcome: str | None

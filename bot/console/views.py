@@ -135,6 +135,9 @@ async def conversation(
         office=office_ref(context, conversation.office_id),
         commune=neighbor.commune or "",
         channel=neighbor.channel,
+        channel_label=texts(f"console.channels.{neighbor.channel}")
+        if f"console.channels.{neighbor.channel}" in texts
+        else neighbor.channel,
         contact=neighbor.address if sees_contact(officer, conversation, neighbor) else None,
         assigned_officer=assigned.name if assigned else None,
         outcome=conversation.outcome,

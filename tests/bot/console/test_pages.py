@@ -164,6 +164,7 @@ async def test_an_officer_takes_replies_and_closes_and_no_reopens(
 
     page = await client.get(here)
     assert "quiero hablar con alguien" in page.text and "Comuna: Rengo" in page.text
+    assert "Canal: chat web" in page.text
     assert "El vecino no compartió su número." in page.text and "Es su primera conversación." in page.text
     await post_form(client, f"{here}/take", here)
     assert (

@@ -102,13 +102,7 @@ class InboundPipeline:
                 session, channel=channel, platform_id=platform_id, address=address, payload={}, now=now
             )
             if event_id is not None:
-                row = {
-                    "dedupe_key": key,
-                    "channel": channel,
-                    "address": address,
-                    "payload": reply.to_payload(),
-                }
-                await enqueue_many(session, [row], now=now)
+                await enqueue_many(session, [_reply_row(key, channel, address, reply)], now=now)
         self._outbox_ready.set()
 
     async def link_officer(self, *, channel: str, address: str, platform_id: str, code: str) -> None:
@@ -134,13 +128,7 @@ class InboundPipeline:
             else:
                 office = await session.get(Office, officer.office_id)
                 reply = Reply(self._texts("alerts.linked", name=officer.name, office=office.name))
-            row = {
-                "dedupe_key": f"in:{event_id}:0",
-                "channel": channel,
-                "address": address,
-                "payload": reply.to_payload(),
-            }
-            await enqueue_many(session, [row], now=now)
+            await enqueue_many(session, [_reply_row(f"in:{event_id}:0", channel, address, reply)], now=now)
         self._outbox_ready.set()
 
     async def _queue_replies(self, session: AsyncSession, turn: Turn, key: str, now: datetime) -> None:
@@ -188,15 +176,15 @@ class InboundPipeline:
                 return
             replies = [self._dialog.emergency_reply(message), Reply(self._texts("errors.failed"))]
             rows = [
-                {
-                    "dedupe_key": f"in:{event_id}:failed:{index}",
-                    "channel": message.channel,
-                    "address": message.address,
-                    "payload": reply.to_payload(),
-                }
+                _reply_row(f"in:{event_id}:failed:{index}", message.channel, message.address, reply)
                 for index, reply in enumerate(r for r in replies if r is not None)
             ]
             await enqueue_many(session, rows, now=now)
+
+
+def _reply_row(dedupe_key: str, channel: str, address: str, reply: Reply) -> dict[str, Any]:
+    """An outbox row for a reply outside any neighbor's transcript."""
+    return {"dedupe_key": dedupe_key, "channel": channel, "address": address, "payload": reply.to_payload()}
 
 
 def _payload_of(message: InboundMessage) -> dict[str, Any]:

@@ -8,6 +8,7 @@ outbox in the transaction that queued the conversation, so it is sent once it is
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from handlers.events import Reply
 from handlers.texts import Texts
 from routing.directory import Directory
 
-REASONS = ("new", "urgent", "reopened", "transferred")
+Reason = Literal["new", "urgent", "reopened", "transferred"]  # why it waits: `alerts.<reason>` says it
 
 
 class OfficeAlerts:
@@ -30,9 +31,9 @@ class OfficeAlerts:
         self._console_url = console_url
 
     async def waiting(
-        self, session: AsyncSession, conversation: Conversation, *, reason: str, now: datetime
+        self, session: AsyncSession, conversation: Conversation, *, reason: Reason, now: datetime
     ) -> None:
-        """`conversation` now waits in its office's queue, for `reason` (one of REASONS)."""
+        """`conversation` now waits in its office's queue, for `reason`."""
         recipients = await linked_officers(session, conversation.office_id)
         if not recipients:
             return

@@ -125,7 +125,7 @@ class Directory:
         """The hours an office's admin set in the console: the one change made while running."""
         office = self.offices[office_id]
         where = f"office '{office_id}'"
-        entries = [" ".join(entry.lower().split()) for entry in entries]
+        entries = canonical_hours(entries)
         self.offices[office_id] = dataclasses.replace(
             office,
             hours=tuple(parse_hours(entry, where) for entry in entries),
@@ -238,6 +238,11 @@ def _build_communes(raw: Iterable[dict[str, Any]], offices: dict[str, Office]) -
             office_by_sector=sectors,
         )
     return communes
+
+
+def canonical_hours(entries: Sequence[str]) -> list[str]:
+    """Entries as the directory writes them: lower case, one space ("lun-vie 08:30-17:30")."""
+    return [" ".join(entry.lower().split()) for entry in entries]
 
 
 def parse_hours(text: str, where: str = "hours") -> OpeningHours:

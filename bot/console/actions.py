@@ -38,7 +38,7 @@ from db.models import Conversation, Neighbor, Officer
 from db.officers import create_officer, email_taken, set_link_code, set_password, unlink_chat
 from db.quick_replies import add_quick_reply, delete_quick_reply
 from handlers import officers
-from routing.directory import DirectoryError, parse_hours
+from routing.directory import DirectoryError, canonical_hours, parse_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +246,7 @@ async def _office_account(session: AsyncSession, admin: Officer, officer_id: int
 async def set_hours(context: ConsoleContext, admin: Officer, data: Any) -> list[str]:
     """The office's opening hours, told to neighbors from now on, by every worker."""
     require_admin(admin)
-    entries = [" ".join(entry.lower().split()) for entry in schemas.HoursBody.parse(data).hours]
+    entries = canonical_hours(schemas.HoursBody.parse(data).hours)
     try:
         for entry in entries:
             parse_hours(entry)

@@ -67,7 +67,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     media = MediaStore(settings.media_dir)
     templates = Jinja2Templates(directory=ROOT / "templates")
     directory = understander.directory
-    alerts = OfficeAlerts(texts, directory, console_url=settings.public_url)
+    alerts = OfficeAlerts(texts, directory, understander.timezone, console_url=settings.public_url)
     dialog = Dialog(texts, understander, tips, alerts)
     outbox_ready = asyncio.Event()  # set by the pipeline when replies are queued
     pipeline = InboundPipeline(sessions, dialog, texts, media, metrics, outbox_ready)

@@ -28,7 +28,7 @@ async def open_conversation(
     session: AsyncSession,
     *,
     neighbor_id: int,
-    office_id: str,
+    office_id: str | None,
     intent: str,
     now: datetime,
     topic: str | None = None,

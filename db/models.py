@@ -101,6 +101,8 @@ class Officer(Base):
     notify_address: Mapped[str | None] = mapped_column(String(128))
     link_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     link_code_expires_at: Mapped[datetime | None]
+    # Named by the office admin: told of urgent conversations at any hour, not only in office hours.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
@@ -161,7 +163,9 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     neighbor_id: Mapped[int] = mapped_column(ForeignKey("neighbors.id", ondelete="CASCADE"), index=True)
-    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    # None: an urgent conversation of a neighbor whose commune is not known yet, waiting in the
+    # region-wide queue that every office sees; it moves to an office once one is known.
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"))
     intent: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="waiting")

@@ -89,12 +89,24 @@ def unlink_chat(officer: Officer) -> None:
     officer.notify_channel = officer.notify_address = None
 
 
-async def linked_officers(session: AsyncSession, office_id: str) -> Sequence[tuple[int, str, str]]:
-    """(officer id, channel, address) of the office's active officers who linked a chat."""
+async def linked_officers(
+    session: AsyncSession, office_id: str | None = None, *, on_call: bool = False
+) -> Sequence[tuple[int, str, str]]:
+    """(officer id, channel, address) of active officers who linked a chat.
+
+    Those of `office_id` (None: of every office); with `on_call`, only those on call.
+    """
     query = select(Officer.id, Officer.notify_channel, Officer.notify_address).where(
-        Officer.office_id == office_id,
         Officer.active.is_(True),
         Officer.notify_address.is_not(None),
         Officer.role != "supervisor",
     )
+    if office_id is not None:
+        query = query.where(Officer.office_id == office_id)
+    if on_call:
+        query = query.where(Officer.on_call.is_(True))
     return [(officer_id, channel, address) for officer_id, channel, address in await session.execute(query)]
+
+
+def set_on_call(officer: Officer, on_call: bool) -> None:
+    officer.on_call = on_call

@@ -6,22 +6,30 @@ the `Turn` with the replies. Emergencies are checked first, at every step; comma
 every step, so "hay gente vendiendo droga en la plaza de rengo" as a first message goes
 straight to a report for Rengo's office. Anything unexpected gets the menu: a neighbor is
 never stuck. The states are drawn in `neighbor.mmd`.
+
+A message with signs of danger that the routing is unsure of gets the helpline and the
+one-tap question "¿Está en peligro ahora?": "Sí" makes it urgent at once, "No" goes on
+with that message as usual. An urgent neighbor is never left without someone to see it:
+with no commune yet, their conversation waits in the region-wide queue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.conversations import active_conversation, reopen
+from db.models import Neighbor as NeighborRow
 from db.neighbors import add_message, lock_neighbor
 from handlers.advice import on_advice_topic, on_after_advice, start_advice
 from handlers.alerts import OfficeAlerts
 from handlers.commands import on_confirm_erase, recognize, run_command
 from handlers.events import InboundMessage, Reply
 from handlers.offices import office_card
-from handlers.queue import join_queue, tell_place_in_queue
+from handlers.queue import REGION, join_queue, join_region_queue, move_to_office, tell_place_in_queue
 from handlers.reports import (
     on_category,
     on_contact,
@@ -42,6 +50,9 @@ from routing.understand import Understander
 # Intents that need to know the neighbor's office first.
 _NEEDS_OFFICE = frozenset({"talk", "report", "office_info", "subscribe"})
 _NONE = "none"
+# Step data while "¿Está en peligro ahora?" waits: the message asked about, and where it came.
+DANGER_CHECK = "danger_check"
+_NO_DANGER_WORDS = 4  # "no", "no gracias", "no, estoy bien": a short no; "no puedo hablar" is not
 
 
 class Dialog:
@@ -86,9 +97,9 @@ class Dialog:
         if message.display_name:
             neighbor.display_name = message.display_name
         conversation = None
-        if neighbor.step == Step.IN_CONVERSATION:
+        if _joins_a_conversation(neighbor):
             conversation = await active_conversation(session, neighbor.id)
-            if conversation is None:  # an officer closed it meanwhile
+            if conversation is None and neighbor.step == Step.IN_CONVERSATION:  # an officer closed it
                 neighbor.step = Step.MENU
         media = message.media[0] if message.media else None
         inbound = await add_message(
@@ -124,11 +135,14 @@ class Dialog:
         return turn
 
     async def _route(self, turn: Turn, created: bool) -> None:
-        emergency = turn.understanding.emergency
+        if turn.neighbor.step == Step.CONFIRM_DANGER and await self._on_confirm_danger(turn):
+            return
+        understanding = turn.understanding
+        emergency = understanding.emergency
         if emergency is not None:
             turn.say(self._emergency_text(emergency))
             if turn.office is not None:
-                await self._queue_urgent(turn, emergency.kind)
+                await self._queue_urgent(turn, emergency.kind, understanding.intent)
                 return
             turn.data["urgent"] = emergency.kind
         if created:
@@ -138,13 +152,97 @@ class Dialog:
                     [texts("welcome.greeting"), texts("welcome.not_emergency"), texts("welcome.privacy")]
                 )
             )
+        if emergency is None and understanding.possible_emergency is not None:
+            self._ask_danger(turn, understanding.possible_emergency, first=created)
+            return
+        await self._proceed(turn, first=created)
+
+    async def _proceed(self, turn: Turn, *, first: bool) -> None:
+        """Commands, the first message, or the neighbor's step; then reach someone if urgent."""
         command = recognize(turn.words)
         if command is not None:
             await run_command(turn, command)
-        elif created:
+        elif first:
             await self._first_message(turn)
         else:
             await self._steps[Step(turn.neighbor.step)](turn)
+        await self._reach_someone(turn)
+
+    async def _reach_someone(self, turn: Turn) -> None:
+        """An urgent neighbor still without an office joins the region-wide queue now.
+
+        Told before the question that closes the turn (the commune), so that question stays last.
+        """
+        kind = turn.data.pop("urgent", None)
+        if kind is None or turn.office is not None or turn.erased_files is not None:
+            return
+        intent = turn.understanding.intent if turn.understanding.intent in ("talk", "report") else "talk"
+        notice = await join_region_queue(turn, intent=intent, emergency_kind=kind)
+        if notice is None:
+            return
+        last = turn.replies[-1] if turn.replies else None
+        asks = last is not None and (last.options or last.asks_location)
+        turn.replies.insert(len(turn.replies) - 1 if asks else len(turn.replies), Reply(notice))
+
+    # --- "¿Está en peligro ahora?" ---------------------------------------------------------
+
+    def _ask_danger(self, turn: Turn, possible: Emergency, *, first: bool) -> None:
+        """The helpline and a one-tap question; the message waits for the answer."""
+        texts, detector = self.texts, self.services.understander.emergencies
+        turn.data[DANGER_CHECK] = {
+            "kind": possible.kind,
+            "intent": turn.understanding.intent,
+            "text": turn.message.text,
+            "step": turn.neighbor.step,
+            "first": first,
+            "offered": turn.offered,
+        }
+        lines = [texts("emergency.ask")]
+        for number in possible.lines:
+            lines.append(texts("emergency.line", number=number, name=detector.helpline(number).name))
+        lines.append(texts("emergency.ask_question"))
+        choices = [("yes", texts("emergency.ask_yes")), ("no", texts("emergency.ask_no"))]
+        turn.offer("\n".join(lines), choices, Step.CONFIRM_DANGER)
+
+    async def _on_confirm_danger(self, turn: Turn) -> bool:
+        """The answer to "¿Está en peligro ahora?"; False when the message is something else.
+
+        Another message with signs of danger counts as "Sí"; anything else that is not a
+        short "No" is handled as a new message, where the neighbor was before the question.
+        """
+        check: dict[str, Any] = turn.data.pop(DANGER_CHECK, None) or {}
+        answer, words = turn.choice(), turn.words
+        turn.go(Step(check.get("step", Step.MENU)))
+        turn.offered = check.get("offered", {})
+        understanding = turn.understanding
+        if not check or understanding.emergency is not None:
+            return False
+        if answer == "yes" or words[:1] == ["si"] or understanding.possible_emergency is not None:
+            await self._confirmed_danger(turn, check)
+            return True
+        if answer == "no" or (words[:1] == ["no"] and len(words) <= _NO_DANGER_WORDS):
+            understander = self.services.understander
+            turn.message = dataclasses.replace(turn.message, text=check["text"], option=None)
+            turn.understanding = dataclasses.replace(
+                understander.understand(check["text"], at=turn.now), possible_emergency=None
+            )
+            turn.words = understander.normalize(check["text"]).split()
+            await self._proceed(turn, first=check["first"])
+            return True
+        return False
+
+    async def _confirmed_danger(self, turn: Turn, check: dict[str, Any]) -> None:
+        detector = self.services.understander.emergencies
+        kind = check["kind"]
+        turn.say(
+            self._emergency_text(Emergency(kind, detector.lines_for(kind, turn.now, happening_now=True)))
+        )
+        if turn.office is not None:
+            await self._queue_urgent(turn, kind, check["intent"])
+            return
+        turn.data["urgent"] = kind
+        await self.ask_commune(turn)
+        await self._reach_someone(turn)
 
     # --- navigation (handlers.turn.Navigation) -------------------------------------------
 
@@ -236,9 +334,14 @@ class Dialog:
         lead = f"{lead}\n{card}" if lead else card
         urgent = turn.data.pop("urgent", None)
         pending = turn.data.pop("pending", None)
-        if urgent is not None:
+        moved = await move_to_office(turn, office)
+        if moved is not None:  # it waited region-wide: now in the office's queue, or already taken
             turn.say(lead)
-            await self._queue_urgent(turn, urgent)
+            here = self.services.understander.directory.offices[moved.office_id]
+            await tell_place_in_queue(turn, moved, here)
+        elif urgent is not None:
+            turn.say(lead)
+            await self._queue_urgent(turn, urgent, pending["intent"] if pending else "talk")
         elif pending is not None:
             turn.say(lead)
             await self.start(turn, pending["intent"], pending.get("topic"))
@@ -338,8 +441,8 @@ class Dialog:
         else:
             await self._on_menu(turn)
 
-    async def _queue_urgent(self, turn: Turn, emergency_kind: str) -> None:
-        intent = turn.understanding.intent if turn.understanding.intent in ("talk", "report") else "talk"
+    async def _queue_urgent(self, turn: Turn, emergency_kind: str, intent: str) -> None:
+        intent = intent if intent in ("talk", "report") else "talk"
         turn.data.pop("pending", None)
         turn.data.pop("draft", None)
         conversation = await join_queue(turn, intent=intent, emergency_kind=emergency_kind)
@@ -348,9 +451,10 @@ class Dialog:
     def emergency_reply(self, message: InboundMessage) -> Reply | None:
         """The helpline answer to `message`, if it reveals an emergency (used when all else fails)."""
         understander = self.services.understander
-        emergency = understander.understand(
+        understanding = understander.understand(
             message.text, at=message.received_at.astimezone(understander.timezone)
-        ).emergency
+        )
+        emergency = understanding.emergency or understanding.possible_emergency
         return Reply(self._emergency_text(emergency)) if emergency else None
 
     def _emergency_text(self, emergency: Emergency) -> str:
@@ -365,3 +469,17 @@ class Dialog:
             lines.append(texts("emergency.danger_now"))
         lines.append(texts("emergency.not_emergency_line"))
         return "\n".join(lines)
+
+
+def _joins_a_conversation(neighbor: NeighborRow) -> bool:
+    """Whether the neighbor's message joins their active conversation.
+
+    They talk with their office, or wait region-wide for their commune, or were asked
+    "¿Está en peligro ahora?" while talking with their office.
+    """
+    data = neighbor.step_data
+    return (
+        neighbor.step == Step.IN_CONVERSATION
+        or REGION in data
+        or data.get(DANGER_CHECK, {}).get("step") == Step.IN_CONVERSATION
+    )

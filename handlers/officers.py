@@ -25,6 +25,12 @@ OUTCOMES = ("resolved", "derived", "informed", "no_answer")
 REPORT_STATUSES = ("received", "in_progress", "resolved", "closed")
 
 
+def claim(conversation: Conversation, officer: Officer, now: datetime) -> None:
+    """A region-wide urgent conversation (no commune yet) becomes the acting officer's office's."""
+    conversation.office_id = officer.office_id
+    conversation.updated_at = now
+
+
 def take(conversation: Conversation, officer: Officer, now: datetime) -> None:
     conversation.assigned_officer_id = officer.id
     conversation.status = "open"

@@ -43,6 +43,7 @@ class Step(StrEnum):
     REPORT_DUPLICATE = "report_duplicate"
     IN_CONVERSATION = "in_conversation"
     CONFIRM_ERASE = "confirm_erase"
+    CONFIRM_DANGER = "confirm_danger"  # "¿Está en peligro ahora?": a message with risk signals, unsure
     CLOSED_FEEDBACK = "closed_feedback"  # an officer closed the conversation: "¿Se resolvió?"
 
 

@@ -65,15 +65,16 @@ class EmergencyDetector:
         with patterns_file.open("rb") as f:
             data = tomllib.load(f)
         defusers = {
-            name: _compile(p, f"{patterns_file.name} [defusers.{name}]")
+            name: compile_patterns(p, f"{patterns_file.name} [defusers.{name}]")
             for name, p in data["defusers"].items()
         }
-        self._now = _compile(data["now"], f"{patterns_file.name} now")
-        self._right_now = _compile(data["right_now"], f"{patterns_file.name} right_now")
+        self.defusers = defusers
+        self._now = compile_patterns(data["now"], f"{patterns_file.name} now")
+        self._right_now = compile_patterns(data["right_now"], f"{patterns_file.name} right_now")
         self._kinds = tuple(
             _Kind(
                 name,
-                _compile(spec["patterns"], f"{patterns_file.name} [kinds.{name}]"),
+                compile_patterns(spec["patterns"], f"{patterns_file.name} [kinds.{name}]"),
                 tuple(defusers[d] for d in spec.get("defused_by", [])),
             )
             for name, spec in data["kinds"].items()
@@ -109,6 +110,13 @@ class EmergencyDetector:
     def helpline(self, number: str) -> Helpline:
         return self._lines[number]
 
+    def is_right_now(self, text: str) -> bool:
+        """Whether normalised `text` says it is happening at this very moment ("ahora mismo")."""
+        return bool(self._right_now.search(" " + text))
+
+    def is_now(self, text: str) -> bool:
+        return bool(self._now.search(" " + text))
+
     def detect(self, text: str, at: datetime) -> Emergency | None:
         """The first emergency kind in normalised `text`, with the lines open at `at`."""
         text = " " + text
@@ -138,7 +146,7 @@ class EmergencyDetector:
         return tuple(lines)
 
 
-def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
+def compile_patterns(patterns: list[str], where: str) -> re.Pattern[str]:
     r"""One alternation of `patterns`, to search in " " + normalised text.
 
     Normalised text is words of [a-z0-9] between single spaces, so a leading \b is the

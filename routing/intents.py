@@ -14,9 +14,12 @@ from pathlib import Path
 
 from routing.lexicon import Lexicon
 
-INTENTS = ("talk", "advice", "report", "office_info", "subscribe", "unsubscribe", "greeting", "unknown")
+INTENTS = (
+    "talk", "advice", "report", "office_info", "subscribe", "unsubscribe", "activity", "greeting", "unknown",
+)  # fmt: skip
+ACTIVITIES = ("charla", "visita", "reunion")  # what an "activity" asks for
 # Earlier wins a tie.
-_PRIORITY = ("unsubscribe", "subscribe", "office_info", "advice", "talk", "report", "unknown")
+_PRIORITY = ("unsubscribe", "subscribe", "office_info", "activity", "advice", "talk", "report", "unknown")
 # In an emergency a neighbor talks, reports or asks what to do: never "unsubscribe" because
 # they wrote "ya no quiero seguir viviendo".
 _IN_AN_EMERGENCY = ("advice", "talk", "report")
@@ -27,7 +30,11 @@ _SHORT_MESSAGE_WORDS = 8
 
 @dataclass(frozen=True, slots=True)
 class IntentGuess:
-    """The intent, and for advice its topic, for a report its category ("other" if none fits)."""
+    """The intent and its topic.
+
+    The topic is the advice topic, the report category ("other" if none fits), or the
+    activity (charla, visita or reunion); None for the other intents.
+    """
 
     intent: str
     topic: str | None = None
@@ -41,36 +48,42 @@ class IntentClassifier:
         intents: Lexicon,
         topics: Lexicon,
         categories: Lexicon,
+        activities: Lexicon,
         category_weight: float,
-        someone_else: frozenset[str],
     ) -> None:
         self._intents = intents
         self._topics = topics
         self._categories = categories
+        self._activities = activities
         self._category_weight = category_weight
-        self._someone_else = someone_else
 
     @classmethod
     def from_file(cls, path: Path, normalize: Callable[[str], str]) -> IntentClassifier:
         with path.open("rb") as f:
             data = tomllib.load(f)
-        unknown = set(data["intents"]) - set(INTENTS)
-        if unknown:
-            raise ValueError(f"{path.name}: unknown intents {sorted(unknown)}")
+        for table, allowed in (("intents", INTENTS), ("activities", ACTIVITIES)):
+            unknown = set(data[table]) - set(allowed)
+            if unknown:
+                raise ValueError(f"{path.name}: unknown {table} {sorted(unknown)}")
         categories = dict(data["categories"])
         category_weight = float(categories.pop("category_weight", 1))
         return cls(
             Lexicon(data["intents"], normalize),
             Lexicon(data["topics"], normalize),
             Lexicon(categories, normalize),
+            Lexicon(data["activities"], normalize),
             category_weight,
-            frozenset(normalize(w) for w in data["someone_else"]["words"]),
         )
 
     def classify(
         self, words: list[str], *, emergency: str | None = None, names_place: bool = False
     ) -> IntentGuess:
-        """Classify normalised `words`; an emergency or a named place informs the fallback."""
+        """Classify normalised `words`, knowing the emergency (or likely one) they reveal.
+
+        Suicide risk is always "talk": whoever is at risk, someone should talk with them.
+        """
+        if emergency == "suicide":
+            return IntentGuess("talk")
         scores = self._intents.score(words)
         category = _best(self._categories.score(words))
         if category:
@@ -82,6 +95,9 @@ class IntentClassifier:
             intent = self._fallback(words, emergency, names_place, bool(scores.get("greeting")))
         if intent == "advice":
             return IntentGuess(intent, _best(self._topics.score(words)))
+        if intent == "activity":
+            activities = self._activities.score(words)
+            return IntentGuess(intent, max(ACTIVITIES, key=lambda a: activities.get(a, 0.0)))
         if intent == "report":
             return IntentGuess(intent, category or "other")
         return IntentGuess(intent)
@@ -97,12 +113,10 @@ class IntentClassifier:
     def _fallback(self, words: list[str], emergency: str | None, names_place: bool, greets: bool) -> str:
         """The intent of a message that asks for nothing in particular.
 
-        An emergency is a report, or a call to talk when the writer is the one at risk;
-        a message that greets, or only names a place, is a greeting ("hola, soy de Rengo");
-        a longer one that names a place without greeting tells of something there: a report.
+        An emergency is a report; a message that greets, or only names a place, is a greeting
+        ("hola, soy de Rengo"); a longer one that names a place without greeting tells of
+        something there: a report.
         """
-        if emergency == "suicide":
-            return "report" if self._someone_else.intersection(words) else "talk"
         if emergency:
             return "report"
         if names_place and not greets and len(words) > _SHORT_MESSAGE_WORDS:

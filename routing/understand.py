@@ -13,11 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from routing.communes import CommuneGuess, CommuneResolver
+from routing.danger import Assessment, DangerDetector
+from routing.danger_model import DangerModel
 from routing.directory import Directory, load_directory
 from routing.emergencies import Emergency, EmergencyDetector
 from routing.geo import CommuneMap
 from routing.intents import IntentClassifier
 from routing.normalize import Normalizer
+from routing.situations import SituationReader
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -33,9 +36,13 @@ class Understanding:
     topic: str | None = None
     commune_candidates: tuple[str, ...] = ()
     sector: str | None = None
+    # Signs of danger too weak to assert: the neighbor is given these lines and asked
+    # "¿Está en peligro ahora?" (never set together with `emergency`).
+    possible_emergency: Emergency | None = None
+    confidence: float = 0.0  # how sure the routing is that this is an emergency, 0–1
 
     def as_json(self) -> dict[str, Any]:
-        """The object `vecinos explain` prints (SPEC §8)."""
+        """The object `vecinos explain` prints (SPEC §8, with its optional keys)."""
         emergency = self.emergency and {"kind": self.emergency.kind, "helpline": self.emergency.helpline}
         return {
             "intent": self.intent,
@@ -43,6 +50,8 @@ class Understanding:
             "commune": self.commune,
             "office_id": self.office_id,
             "topic": self.topic,
+            "ask_danger": self.possible_emergency is not None,
+            "confidence": round(self.confidence, 2),
         }
 
 
@@ -60,7 +69,7 @@ class Understander:
         communes: CommuneResolver,
         commune_map: CommuneMap,
         intents: IntentClassifier,
-        emergencies: EmergencyDetector,
+        danger: DangerDetector,
         timezone: ZoneInfo,
     ) -> None:
         self.directory = directory
@@ -68,7 +77,8 @@ class Understander:
         self.communes = communes
         self.commune_map = commune_map
         self.intents = intents
-        self.emergencies = emergencies
+        self.danger = danger
+        self.emergencies: EmergencyDetector = danger.lexicon  # the helplines, their hours and names
         self.timezone = timezone
 
     @classmethod
@@ -76,13 +86,18 @@ class Understander:
         """Build everything from the data folder; raises `DirectoryError` on bad data."""
         directory = load_directory(data_dir)
         normalize = Normalizer.from_file(data_dir / "spelling.toml")
+        lexicon = EmergencyDetector(data_dir / "emergencies.toml", data_dir / "helplines.toml")
         return cls(
             directory=directory,
             normalize=normalize,
             communes=CommuneResolver(directory, normalize),
             commune_map=CommuneMap.from_geojson(data_dir / "communes.geojson", directory),
             intents=IntentClassifier.from_file(data_dir / "intents.toml", normalize),
-            emergencies=EmergencyDetector(data_dir / "emergencies.toml", data_dir / "helplines.toml"),
+            danger=DangerDetector(
+                lexicon,
+                SituationReader.from_file(data_dir / "situations.toml", lexicon.defusers),
+                DangerModel.from_file(data_dir / "danger_model.json"),
+            ),
             timezone=ZoneInfo(timezone),
         )
 
@@ -97,7 +112,8 @@ class Understander:
         at = at.astimezone(self.timezone) if at else datetime.now(self.timezone)
         plain = self.normalize(text)
         words = plain.split()
-        emergency = self.emergencies.detect(plain, at)
+        danger = self.assess_danger(text, at=at, plain=plain)
+        emergency = danger.emergency
         place = self.communes.resolve(text, words)
         if place.commune is None and not place.is_ambiguous and commune:
             place = CommuneGuess(commune=self.official_commune(commune))
@@ -115,7 +131,13 @@ class Understander:
             topic=guess.topic,
             commune_candidates=place.candidates,
             sector=place.sector,
+            possible_emergency=danger.ask,
+            confidence=danger.confidence,
         )
+
+    def assess_danger(self, text: str, *, at: datetime, plain: str | None = None) -> Assessment:
+        """What each layer of emergency detection makes of `text` (`plain`: already normalised)."""
+        return self.danger.assess(self.normalize(text) if plain is None else plain, at)
 
     def official_commune(self, name: str) -> str:
         """The official name of commune `name` (any spelling); raises `UnknownCommune`."""

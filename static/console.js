@@ -31,13 +31,20 @@
   if (queue) {
     const empty = document.getElementById("empty");
     const view = queue.dataset.view;
+    const emergencies = JSON.parse(queue.dataset.emergencies);
 
     const item = (conversation) => {
-      const li = element("li", "conversation" + (conversation.urgent ? " urgent" : ""));
+      const region = conversation.office === null;  // urgent, no commune yet: every office sees it
+      const li = element("li", "conversation" + (conversation.urgent ? " urgent" : "") + (region ? " region" : ""));
       li.dataset.id = conversation.id;
-      if (conversation.urgent) li.append(element("strong", "badge", queue.dataset.urgentLabel));
+      if (conversation.urgent) {
+        const kind = emergencies[conversation.emergency_kind];
+        li.append(element("strong", "badge", queue.dataset.urgentLabel + (kind ? ": " + kind : "")));
+      }
+      if (region) li.append(element("strong", "badge region", queue.dataset.regionLabel));
+      const office = region ? queue.dataset.regionOffice : conversation.office.name;
       for (const [name, text] of [["intent", conversation.intent_label], ["place", conversation.commune],
-                                  ["office", conversation.office.name], ["since", conversation.since]]) {
+                                  ["office", office], ["since", conversation.since]]) {
         li.append(element("span", name, text));
       }
       const link = element("a", "", queue.dataset.openLabel);

@@ -145,6 +145,8 @@ async def act_on_conversation(
         require_act(officer)
         body = body_model.parse(data) if body_model is not None else None
         target = Target(session, officer, conversation, neighbor, datetime.now(UTC))
+        if conversation.office_id is None:  # region-wide: whoever acts on it brings it to their office
+            officers.claim(conversation, officer, target.now)
         await run(context, target, body)
     context.outbox_ready.set()
 
@@ -233,6 +235,16 @@ async def set_active(context: ConsoleContext, admin: Officer, officer_id: int, d
         if officer.id == admin.id:
             raise Invalid("not_yourself")
         officer.active = body.active
+    return officer
+
+
+async def set_on_call(context: ConsoleContext, admin: Officer, officer_id: int, data: Any) -> Officer:
+    """Name an account of the office on call (told of urgent conversations at any hour), or not."""
+    require_admin(admin)
+    body = schemas.OnCallBody.parse(data)
+    async with context.sessions.begin() as session:
+        officer = await _office_account(session, admin, officer_id)
+        officer.on_call = body.on_call
     return officer
 
 

@@ -183,6 +183,14 @@ class Api:
                 schemas.OfficerOut,
                 schemas.ActiveBody,
             ),
+            Endpoint(
+                "PUT",
+                "/api/officers/{officer_id:int}/on-call",
+                self.set_on_call,
+                "Name an account on call: told of urgent conversations at any hour (office admin).",
+                schemas.OfficerOut,
+                schemas.OnCallBody,
+            ),
             Endpoint("GET", "/api/office/hours", self.hours, "The office's opening hours.", schemas.Hours),
             Endpoint(
                 "PUT",
@@ -314,6 +322,10 @@ class Api:
 
     async def set_active(self, request: Request, officer: Officer, data: Any) -> schemas.OfficerOut:
         account = await actions.set_active(self._context, officer, request.path_params["officer_id"], data)
+        return views.officer_out(self._context, account)
+
+    async def set_on_call(self, request: Request, officer: Officer, data: Any) -> schemas.OfficerOut:
+        account = await actions.set_on_call(self._context, officer, request.path_params["officer_id"], data)
         return views.officer_out(self._context, account)
 
     async def set_hours(self, request: Request, officer: Officer, data: Any) -> schemas.Hours:

@@ -3,6 +3,8 @@
 Roles: an officer and an office admin see and work their office; an admin also manages
 the office's accounts, hours and quick replies; a supervisor reads their prefecture's
 offices and acts on none. Anything an officer may not see answers as if it did not exist.
+Everyone sees the region-wide urgent conversations (no commune known yet, so no office):
+the first officer who acts on one brings it into their office.
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ async def visible_conversation(
 ) -> tuple[Conversation, Neighbor]:
     """The conversation and its neighbor, if the officer may see it; NotFound otherwise."""
     conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or conversation.office_id not in visible_offices(officer, directory):
+    if conversation is None or (
+        conversation.office_id is not None
+        and conversation.office_id not in visible_offices(officer, directory)
+    ):
         raise NotFound("not_found")
     neighbor = await session.get(Neighbor, conversation.neighbor_id)
     if neighbor is None:

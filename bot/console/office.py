@@ -61,6 +61,11 @@ class OfficePages:
                 page(self.set_active, back=admin),
                 methods=["POST"],
             ),
+            Route(
+                "/console/admin/officers/{officer_id:int}/on-call",
+                page(self.set_on_call, back=admin),
+                methods=["POST"],
+            ),
             Route("/console/admin/hours", page(self.set_hours, back=admin), methods=["POST"]),
             Route("/console/admin/quick-replies", page(self.add_quick_reply, back=admin), methods=["POST"]),
             Route(
@@ -142,6 +147,12 @@ class OfficePages:
     async def set_active(self, request: Request, officer: Officer, form: FormData | None) -> Response:
         await actions.set_active(
             self._context, officer, request.path_params["officer_id"], {"active": form.get("active") == "1"}
+        )
+        return redirect("/console/admin")
+
+    async def set_on_call(self, request: Request, officer: Officer, form: FormData | None) -> Response:
+        await actions.set_on_call(
+            self._context, officer, request.path_params["officer_id"], {"on_call": form.get("on_call") == "1"}
         )
         return redirect("/console/admin")
 

@@ -30,6 +30,7 @@ from db.officers import find_officer
 from db.queue import VIEWS
 from db.quick_replies import office_quick_replies
 from handlers.officers import OUTCOMES, REPORT_STATUSES
+from routing.emergencies import KINDS
 
 
 class Pages:
@@ -126,7 +127,14 @@ class Pages:
         view = request.query_params.get("view", "waiting")
         queue = await views.queue(self._context, officer, view)
         tabs = [(v, queue.labels[v]) for v in VIEWS]
-        return self._web.render(request, "console/queue.html", officer=officer, queue=queue, tabs=tabs)
+        return self._web.render(
+            request,
+            "console/queue.html",
+            officer=officer,
+            queue=queue,
+            tabs=tabs,
+            emergency_labels={kind: self._context.texts(f"console.emergencies.{kind}") for kind in KINDS},
+        )
 
     # --- one conversation ----------------------------------------------------------------
 
@@ -137,7 +145,7 @@ class Pages:
                 session, officer, request.path_params["conversation_id"], context.directory
             )
             detail = await views.conversation(context, session, officer, conversation, neighbor)
-            quick_replies = await office_quick_replies(session, conversation.office_id)
+            quick_replies = await office_quick_replies(session, conversation.office_id or officer.office_id)
         texts = context.texts
         return self._web.render(
             request,

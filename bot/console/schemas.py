@@ -101,6 +101,12 @@ class ActiveBody(Body):
     active: bool
 
 
+class OnCallBody(Body):
+    """Whether the account is on call: told of urgent conversations at any hour."""
+
+    on_call: bool
+
+
 class HoursBody(Body):
     """The office's opening hours, as neighbors are told them."""
 
@@ -154,10 +160,13 @@ class QueueItem(Out):
 
     id: int
     urgent: bool
+    emergency_kind: str | None
     intent: str
     intent_label: str
     commune: str
-    office: OfficeRef
+    office: OfficeRef | None = Field(
+        description="None: urgent and region-wide, the neighbor's commune is not known yet."
+    )
     created_at: datetime
     since: str
 
@@ -229,7 +238,9 @@ class Conversation(Out):
     emergency_kind: str | None
     intent: str
     intent_label: str
-    office: OfficeRef
+    office: OfficeRef | None = Field(
+        description="None: urgent and region-wide, the neighbor's commune is not known yet."
+    )
     commune: str
     channel: str
     channel_label: str
@@ -260,6 +271,7 @@ class OfficerOut(Out):
     role: str
     role_label: str
     active: bool
+    on_call: bool = Field(description="Told of urgent conversations at any hour, not only in office hours.")
     alerts_linked: bool
     must_change_password: bool
 

@@ -27,6 +27,11 @@ def office_ref(context: ConsoleContext, office_id: str) -> schemas.OfficeRef:
     return schemas.OfficeRef(id=office_id, name=context.directory.offices[office_id].name)
 
 
+def conversation_office(context: ConsoleContext, conversation: Conversation) -> schemas.OfficeRef | None:
+    """The conversation's office; None while it waits region-wide, without a commune."""
+    return office_ref(context, conversation.office_id) if conversation.office_id else None
+
+
 def local(context: ConsoleContext, moment: datetime) -> str:
     return moment.astimezone(context.timezone).strftime("%d/%m %H:%M")
 
@@ -55,6 +60,7 @@ def officer_out(context: ConsoleContext, officer: Officer) -> schemas.OfficerOut
         role=officer.role,
         role_label=context.texts(f"officers.roles.{officer.role}"),
         active=officer.active,
+        on_call=officer.on_call,
         alerts_linked=officer.notify_address is not None,
         must_change_password=officer.must_change_password,
     )
@@ -71,10 +77,11 @@ async def queue(context: ConsoleContext, officer: Officer, view: str) -> schemas
         schemas.QueueItem(
             id=conversation.id,
             urgent=conversation.urgent,
+            emergency_kind=conversation.emergency_kind,
             intent=conversation.intent,
             intent_label=texts(f"console.intents.{conversation.intent}"),
             commune=neighbor.commune or "",
-            office=office_ref(context, conversation.office_id),
+            office=conversation_office(context, conversation),
             created_at=conversation.created_at,
             since=texts(
                 "console.waiting_since",
@@ -132,7 +139,7 @@ async def conversation(
         emergency_kind=conversation.emergency_kind,
         intent=conversation.intent,
         intent_label=texts(f"console.intents.{conversation.intent}"),
-        office=office_ref(context, conversation.office_id),
+        office=conversation_office(context, conversation),
         commune=neighbor.commune or "",
         channel=neighbor.channel,
         channel_label=texts(f"console.channels.{neighbor.channel}")

@@ -12,7 +12,7 @@ import pytest
 
 from routing.understand import DEFAULT_DATA_DIR
 
-SPEC_KEYS = {"intent", "emergency", "commune", "office_id", "topic"}
+SPEC_KEYS = {"intent", "emergency", "commune", "office_id", "topic", "ask_danger", "confidence"}
 
 
 def vecinos(
@@ -32,13 +32,24 @@ def vecinos(
 def test_explain_prints_one_json_object() -> None:
     done = vecinos("explain", "hay gente vendiendo droga en la plaza de rengo")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
+    result = json.loads(done.stdout)
+    assert 0 <= result.pop("confidence") < 0.4
+    assert result == {
         "intent": "report",
         "emergency": None,
         "commune": "Rengo",
         "office_id": "rengo",
         "topic": "drugs",
+        "ask_danger": False,
     }
+
+
+def test_explain_asks_when_unsure_and_is_sure_of_a_plain_emergency() -> None:
+    unsure = json.loads(vecinos("explain", "tengo todas las pastillas aca").stdout)
+    assert unsure["ask_danger"] is True and unsure["emergency"] is None
+    sure = json.loads(vecinos("explain", "estan forzando la reja del vecino con un fierro, vengan").stdout)
+    assert sure["emergency"]["kind"] == "danger" and sure["ask_danger"] is False
+    assert sure["confidence"] == 1.0
 
 
 def test_explain_with_a_known_commune() -> None:

@@ -31,7 +31,7 @@ async def test_a_bug_loses_no_message_and_still_gives_the_helpline(
     sessions, understander, tmp_path: Path
 ) -> None:
     texts = Texts.from_dir(DEFAULT_DATA_DIR)
-    alerts = OfficeAlerts(texts, understander.directory)
+    alerts = OfficeAlerts(texts, understander.directory, understander.timezone)
     dialog = BrokenDialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR), alerts)
     pipeline = InboundPipeline(sessions, dialog, texts, MediaStore(tmp_path), Metrics(), asyncio.Event())
     message = InboundMessage(

@@ -4,6 +4,7 @@ sees the neighbor's next message arrive, answers with the quick reply, and close
 
 from __future__ import annotations
 
+import random
 import re
 import subprocess
 import sys
@@ -13,8 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from routing.directory import load_directory
+from routing.understand import DEFAULT_DATA_DIR
 from tests.browser.test_webchat_browser import browser  # noqa: F401 (the shared fixture)
 from tests.doubles.server import Served
+
+OFFICES = sorted(load_directory(DEFAULT_DATA_DIR).offices)
 
 GREETING = "Buenas tardes, le saluda la Oficina de Integración Comunitaria. ¿En qué le podemos ayudar?"
 
@@ -25,22 +30,17 @@ def server(tmp_path: Path) -> Iterator[Served]:
         yield served
 
 
-def one_time_password(server: Served) -> str:
+def one_time_password(server: Served, office: str = "rengo", role: str = "admin") -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "officers", "add", "--office", "rengo", "--name", "Sargento Pérez",
-         "--email", "perez@carabineros.cl", "--role", "admin"],
+        [sys.executable, "-m", "bot", "officers", "add", "--office", office, "--name", "Sargento Pérez",
+         "--email", "perez@carabineros.cl", "--role", role],
         cwd=server.workdir, env=server.env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return re.search(r"un solo uso.*: (\S+)", done.stdout).group(1)
 
 
-def fits_the_screen(page: Page) -> bool:
-    """No sideways scrolling: the page is usable on a phone."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) -> None:  # noqa: F811
-    password = one_time_password(server)
+def signed_in_officer(browser: Browser, server: Served, password: str) -> Page:  # noqa: F811
+    """An officer's desktop page, signed in past the first-time password, on the empty queue."""
     officer = browser.new_context(viewport={"width": 1200, "height": 900}, locale="es-CL").new_page()
     officer.goto(f"{server.url}/console")
     officer.fill("input[name=email]", "perez@carabineros.cl")
@@ -50,6 +50,16 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
     officer.fill("input[name=repeat]", "mi-clave-nueva-1")
     officer.click("main button[type=submit]")
     expect(officer.locator("#empty")).to_be_visible()
+    return officer
+
+
+def fits_the_screen(page: Page) -> bool:
+    """No sideways scrolling: the page is usable on a phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) -> None:  # noqa: F811
+    officer = signed_in_officer(browser, server, one_time_password(server))
 
     officer.click("text=Administración")
     officer.fill("input[name=title]", "Saludo")
@@ -113,3 +123,28 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
         neighbor.locator(".bubble.out .text").filter(has_text="¿Se resolvió lo que necesitaba?")
     ).to_be_visible(timeout=15_000)
     expect(neighbor.locator(".options button")).to_have_count(2)
+
+
+def test_an_emergency_before_any_commune_reaches_an_officer_of_any_office(
+    browser: Browser,  # noqa: F811
+    server: Served,
+) -> None:
+    office = random.choice(OFFICES)
+    officer = signed_in_officer(browser, server, one_time_password(server, office=office, role="officer"))
+
+    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
+    neighbor.goto(f"{server.url}/chat")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
+        timeout=15_000
+    )
+    neighbor.locator("#text").fill("me vienen siguiendo dos tipos en moto, tengo mucho miedo")
+    neighbor.locator("#text").press("Enter")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="📞 133")).to_be_visible(timeout=15_000)
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="todas las oficinas")).to_be_visible()
+    # The neighbor says nothing more. The officer's queue shows it by itself, urgent, first.
+    arrived = officer.locator("#queue .conversation")
+    expect(arrived).to_have_count(1, timeout=15_000)
+    expect(arrived.first).to_contain_text("URGENTE")
+    expect(arrived.first).to_contain_text("SIN COMUNA")
+    arrived.first.locator("a").click()
+    expect(officer.locator("main")).to_contain_text("me vienen siguiendo dos tipos en moto")

@@ -25,7 +25,7 @@ def texts() -> Texts:
 
 @pytest.fixture(scope="session")
 def dialog(understander: Understander, texts: Texts) -> Dialog:
-    alerts = OfficeAlerts(texts, understander.directory)
+    alerts = OfficeAlerts(texts, understander.directory, understander.timezone)
     return Dialog(texts, understander, Tips.from_dir(DEFAULT_DATA_DIR), alerts)
 
 

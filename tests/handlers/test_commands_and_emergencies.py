@@ -116,11 +116,14 @@ async def test_an_emergency_gets_its_helpline_first_at_every_step(
     if row.office_id:  # the office knows: an urgent conversation heads its queue
         assert len(urgent) == 1 and urgent[0].neighbor_id == row.id
         assert "primera en la fila" in replies[-1].text
-    else:  # first the commune; then the conversation is urgent
-        assert not urgent
+    else:  # no commune yet: urgent in the region-wide queue at once, moved once the commune is known
+        assert len(urgent) == 1 and urgent[0].office_id is None and urgent[0].neighbor_id == row.id
+        assert any("todas las oficinas de la región" in r.text for r in replies)
+        assert replies[-1].asks_location or replies[-1].options  # the commune question comes last
         await neighbor.says("rengo")
         async with db() as session:
-            assert await session.scalar(select(func.count()).where(Conversation.urgent.is_(True))) == 1
+            (moved,) = (await session.execute(select(Conversation))).scalars().all()
+        assert (moved.id, moved.office_id, moved.urgent) == (urgent[0].id, "rengo", True)
 
 
 async def test_an_urgent_conversation_goes_ahead_of_older_ones(new_neighbor) -> None:

@@ -38,6 +38,35 @@ def test_intent_and_topic(understander: Understander, text: str, intent: str, to
     assert (result.intent, result.topic) == (intent, topic)
 
 
-def test_a_crisis_without_a_request_is_a_call_to_talk(understander: Understander) -> None:
+def test_suicide_risk_is_always_a_call_to_talk(understander: Understander) -> None:
     assert understander.understand("no aguanto mas quiero desaparecer").intent == "talk"
-    assert understander.understand("mi hijo dice q se quiere matar").intent == "report"
+    assert understander.understand("mi hijo dice q se quiere matar").intent == "talk"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("queremos pedir una charla de prevencion de drogas para los apoderados del colegio", "charla"),
+        ("mi vecina de 90 vive sola, podrian pasar a verla de vez en cuando?", "visita"),
+        ("la villa quiere una reunion con carabineros por los robos", "reunion"),
+    ],
+)
+def test_a_request_for_something_in_person_is_an_activity(
+    understander: Understander, text: str, topic: str
+) -> None:
+    result = understander.understand(text)
+    assert (result.intent, result.topic) == ("activity", topic)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hola, soy de litueche, alguien me puede atender?", "talk"),
+        ("buenas tardes, me gustaria recibir los consejos de prevencion", "subscribe"),
+        ("hola, quiero dejar de recibir los mensajes", "unsubscribe"),
+    ],
+)
+def test_a_greeting_followed_by_a_request_is_the_request(
+    understander: Understander, text: str, intent: str
+) -> None:
+    assert understander.understand(text).intent == intent

@@ -4,7 +4,7 @@ import pytest
 
 from routing.understand import Understander, UnknownCommune
 
-SPEC_KEYS = {"intent", "emergency", "commune", "office_id", "topic"}
+SPEC_KEYS = {"intent", "emergency", "commune", "office_id", "topic", "ask_danger", "confidence"}
 
 
 def test_json_has_exactly_the_spec_keys(understander: Understander) -> None:
@@ -16,7 +16,10 @@ def test_json_has_exactly_the_spec_keys(understander: Understander) -> None:
         "commune": "Rengo",
         "office_id": "rengo",
         "topic": "drugs",
+        "ask_danger": False,
+        "confidence": result["confidence"],
     }
+    assert 0 <= result["confidence"] < 0.5
     json.dumps(result)
 
 

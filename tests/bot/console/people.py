@@ -60,6 +60,19 @@ async def ready_officer(
     return officer_id
 
 
+ALWAYS_OPEN = ["lun-dom 00:00-24:00"]
+
+
+async def set_office_hours(
+    client: httpx.AsyncClient, database_url: str, office: str, hours: list[str]
+) -> None:
+    """The office's admin (a new account, signed out afterwards) sets the office's hours."""
+    email = f"admin-{office}-{secrets.token_hex(3)}@carabineros.cl"
+    await ready_officer(client, database_url, email, office=office, role="admin")
+    assert (await api_call(client, "PUT", "/api/office/hours", {"hours": hours})).status_code == 200
+    await sign_out(client)
+
+
 async def sign_out(client: httpx.AsyncClient) -> None:
     await client.post("/console/logout", data={"csrf": csrf_of(await client.get("/console/login"))})
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from db.engine import create_engine, create_sessionmaker
 from db.models import OutboxMessage
 from tests.bot.console.people import (
+    ALWAYS_OPEN,
     READY_PASSWORD,
     api_call,
     first_conversation,
@@ -22,6 +23,7 @@ from tests.bot.console.people import (
     office_says,
     post_form,
     ready_officer,
+    set_office_hours,
     sign_in,
     sign_out,
 )
@@ -59,6 +61,8 @@ async def test_linked_officers_are_told_of_waiting_conversations_without_persona
     database_url: str,
 ) -> None:
     client, telegram = webhook, api
+    for office in ("rengo", "machali"):  # in office hours, whenever this runs
+        await set_office_hours(client, database_url, office, ALWAYS_OPEN)
     await ready_officer(client, database_url, "perez@carabineros.cl")
     account = await client.get("/console/account")
     assert "no está vinculado" in account.text
@@ -87,10 +91,12 @@ async def test_linked_officers_are_told_of_waiting_conversations_without_persona
     for personal in ("Rosa", "Tapia", token, "Rengo:"):  # nothing the neighbor wrote, nor who they are
         assert personal not in alert.replace("Comunitaria Rengo", "")
 
+    # Urgent before the commune is known: every linked officer hears of it region-wide, then
+    # the office once the neighbor names the commune.
     urgent_token = await neighbor_waits(client, "rengo", first="hay un tipo con una pistola en mi puerta")
-    assert (await said(telegram, PEREZ, 4))[3].startswith(
-        "🚨 URGENTE en la Oficina de Integración Comunitaria Rengo"
-    )
+    region, moved = (await said(telegram, PEREZ, 5))[3:5]
+    assert region.startswith("🚨 URGENTE SIN COMUNA (peligro ahora)")
+    assert moved.startswith("🚨 URGENTE en la Oficina de Integración Comunitaria Rengo")
     await neighbor_waits(client, "machali")  # another office's: not Pérez's to hear of
     await sign_out(client)
 
@@ -106,7 +112,7 @@ async def test_linked_officers_are_told_of_waiting_conversations_without_persona
         f"traspasó a la Oficina de Integración Comunitaria Machalí la conversación N° {number}"
         in (await said(telegram, ROJAS, 2))[1]
     )
-    assert await outbox_rows_to(database_url, str(PEREZ)) == 4  # the Machalí conversation told him nothing
+    assert await outbox_rows_to(database_url, str(PEREZ)) == 5  # the Machalí conversation told him nothing
 
     # A neighbor says it was not solved: back in the queue, and the office hears of it.
     urgent = await first_conversation(client)
@@ -118,11 +124,11 @@ async def test_linked_officers_are_told_of_waiting_conversations_without_persona
     )
     await office_says(client, urgent_token, "¿Se resolvió")
     await neighbor_says(client, urgent_token, "No", option="2")
-    assert f"N° {urgent}" in (alert := (await said(telegram, PEREZ, 5))[4]) and "no se resolvió" in alert
+    assert f"N° {urgent}" in (alert := (await said(telegram, PEREZ, 6))[5]) and "no se resolvió" in alert
 
     # Pérez stops the alerts: nothing more is queued for his chat.
     await sign_out(client)
     await sign_in(client, "perez@carabineros.cl", READY_PASSWORD)
     assert (await api_call(client, "DELETE", "/api/account/link")).status_code == 200
     await office_says(client, await neighbor_waits(client, "rengo"), "quedó en la fila")
-    assert await outbox_rows_to(database_url, str(PEREZ)) == 5
+    assert await outbox_rows_to(database_url, str(PEREZ)) == 6

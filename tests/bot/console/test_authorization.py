@@ -74,6 +74,7 @@ MATRIX = [
     Call("POST", "/console/admin/officers", "admin", {"name": "Cabo Nuevo", "email": "nuevo@carabineros.cl"}),
     Call("POST", "/console/admin/officers/{o}/reset", "admin", {}),
     Call("POST", "/console/admin/officers/{o}/active", "admin", {"active": "0"}),
+    Call("POST", "/console/admin/officers/{o}/on-call", "admin", {"on_call": "1"}),
     Call("POST", "/console/admin/hours", "admin", {"opens-0-0": "08:30", "closes-0-0": "17:00"}),
     Call("POST", "/console/admin/quick-replies", "admin", {"title": "Saludo", "text": "Buenas tardes"}),
     Call("POST", "/console/admin/quick-replies/{q}/delete", "admin", {}),
@@ -96,6 +97,7 @@ MATRIX = [
     Call("POST", "/api/officers", "admin", {"name": "Cabo Otro", "email": "otro@carabineros.cl"}),
     Call("POST", "/api/officers/{o}/reset-password", "admin"),
     Call("PUT", "/api/officers/{o}/active", "admin", {"active": False}),
+    Call("PUT", "/api/officers/{o}/on-call", "admin", {"on_call": True}),
     Call("GET", "/api/office/hours", "any"),
     Call("PUT", "/api/office/hours", "admin", {"hours": ["lun-vie 08:30-17:00"]}),
     Call("POST", "/api/account/link-code", "any"),
@@ -240,7 +242,7 @@ async def test_every_endpoint_as_each_role_on_each_office(
             )
             assert (notes, officer_messages) == (0, 0)
             colleague = await session.get(Officer, int(world.ids[scope]["o"]))
-            assert colleague.active and colleague.password_hash
+            assert colleague.active and colleague.password_hash and not colleague.on_call
             for quick_reply in ("q", "q2"):
                 assert await session.get(QuickReply, int(world.ids[scope][quick_reply])) is not None
     await engine.dispose()

@@ -48,7 +48,7 @@ from routing.emergencies import Emergency
 from routing.understand import Understander
 
 # Intents that need to know the neighbor's office first.
-_NEEDS_OFFICE = frozenset({"talk", "report", "office_info", "subscribe"})
+_NEEDS_OFFICE = frozenset({"talk", "report", "office_info", "subscribe", "activity"})
 _NONE = "none"
 # Step data while "¿Está en peligro ahora?" waits: the message asked about, and where it came.
 DANGER_CHECK = "danger_check"
@@ -152,8 +152,9 @@ class Dialog:
                     [texts("welcome.greeting"), texts("welcome.not_emergency"), texts("welcome.privacy")]
                 )
             )
-        if emergency is None and understanding.possible_emergency is not None:
-            self._ask_danger(turn, understanding.possible_emergency, first=created)
+        possible = understanding.possible_emergency
+        if emergency is None and possible is not None and recognize(turn.words) is None:
+            self._ask_danger(turn, possible, first=created)  # a command (AYUDA) is no question
             return
         await self._proceed(turn, first=created)
 
@@ -223,9 +224,7 @@ class Dialog:
         if answer == "no" or (words[:1] == ["no"] and len(words) <= _NO_DANGER_WORDS):
             understander = self.services.understander
             turn.message = dataclasses.replace(turn.message, text=check["text"], option=None)
-            turn.understanding = dataclasses.replace(
-                understander.understand(check["text"], at=turn.now), possible_emergency=None
-            )
+            turn.understanding = understander.understand(check["text"], at=turn.now, calm=True)
             turn.words = understander.normalize(check["text"]).split()
             await self._proceed(turn, first=check["first"])
             return True
@@ -255,6 +254,10 @@ class Dialog:
         texts, neighbor = self.texts, turn.neighbor
         if intent == "talk":
             conversation = await join_queue(turn, intent="talk")
+            await tell_place_in_queue(turn, conversation, turn.office)
+        elif intent == "activity":  # a charla, a visit, a meeting: the office arranges it with them
+            conversation = await join_queue(turn, intent="activity", topic=topic)
+            turn.say(texts("activity.received", what=texts(f"activity.kinds.{topic or 'charla'}")))
             await tell_place_in_queue(turn, conversation, turn.office)
         elif intent == "advice":
             await start_advice(turn, topic)

@@ -23,7 +23,7 @@ LEXICON, SITUATION, MODEL = "lexicon", "situation", "model"
 # The lexicons never defuse these kinds (a past or a question may hide a present danger), so
 # when a defuser is there and no other layer is sure, the neighbor is asked instead.
 _NEVER_DEFUSED = frozenset({"suicide", "violence_women", "child"})
-_DEFUSERS = frozenset({"past", "prevention", "habit", "idiom", "hypothetical"})
+_DEFUSERS = frozenset({"past", "prevention", "habit", "idiom", "hypothetical", "hearsay", "story"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +69,22 @@ class DangerDetector:
             alarms += doubts
             doubts = []
         confidence = 1.0 if {LEXICON, SITUATION} & set(alarms) else danger
-        if found is None:
-            kind = situation.emergency or (prediction.kind if MODEL in alarms + doubts else situation.ask)
-            if kind is None:
-                return Assessment(confidence=confidence)
+        said = {
+            LEXICON: found.kind if found else None,
+            SITUATION: situation.emergency or situation.ask,
+            MODEL: prediction.kind,
+        }
+        kinds = {said[layer] for layer in alarms or doubts} - {None}
+        if not kinds:
+            return Assessment(confidence=confidence)
+        # Layers may name different kinds ("se atoró… no puede respirar" reads as violence to a
+        # phrase): the model, which weighs the whole message, picks among those named.
+        kind = max(sorted(kinds), key=prediction.probabilities.__getitem__)
+        if found is not None and found.kind == kind:
+            emergency = found
+        else:
             now = situation.happening_now or self.lexicon.is_now(plain)
-            found = Emergency(kind, self.lexicon.lines_for(kind, at, happening_now=now), now)
+            emergency = Emergency(kind, self.lexicon.lines_for(kind, at, happening_now=now), now)
         if alarms:
-            return Assessment(found, None, confidence, tuple(alarms), tuple(doubts))
-        return Assessment(None, found, confidence, (), tuple(doubts))
+            return Assessment(emergency, None, confidence, tuple(alarms), tuple(doubts))
+        return Assessment(None, emergency, confidence, (), tuple(doubts))

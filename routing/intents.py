@@ -76,14 +76,25 @@ class IntentClassifier:
         )
 
     def classify(
-        self, words: list[str], *, emergency: str | None = None, names_place: bool = False
+        self,
+        words: list[str],
+        *,
+        emergency: str | None = None,
+        possible_emergency: str | None = None,
+        names_place: bool = False,
     ) -> IntentGuess:
-        """Classify normalised `words`, knowing the emergency (or likely one) they reveal.
+        """Classify normalised `words`, knowing the emergency they reveal, or may reveal.
 
-        Suicide risk is always "talk": whoever is at risk, someone should talk with them.
+        Suicide risk is always "talk": whoever is at risk, someone should talk with them. A
+        possible emergency only decides what the words leave open (a greeting, nothing clear).
         """
         if emergency == "suicide":
             return IntentGuess("talk")
+        if possible_emergency and emergency is None:
+            guess = self.classify(words, names_place=names_place)
+            if guess.intent not in ("greeting", "unknown"):
+                return guess
+            return self.classify(words, emergency=possible_emergency, names_place=names_place)
         scores = self._intents.score(words)
         category = _best(self._categories.score(words))
         if category:

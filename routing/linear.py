@@ -52,8 +52,9 @@ class LinearModel:
 
     def probabilities(self, found: set[str]) -> dict[str, float]:
         weights = self.weights
-        rows = [weights[f] for f in found if f in weights]
-        logits = [b + total for b, total in zip(self.bias, map(sum, zip(*rows)), strict=True)] if rows else self.bias
+        rows = [weights[f] for f in found if f in weights]  # then each class's sum, in C
+        totals = map(sum, zip(*rows, strict=True)) if rows else [0.0] * len(self.bias)
+        logits = [b + total for b, total in zip(self.bias, totals, strict=True)]
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         total = sum(exps)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from routing.emergencies import KINDS, compile_patterns
+from routing.emergencies import KINDS
+from routing.patterns import compile_patterns
 
 Level = Literal["emergency", "ask"]
 

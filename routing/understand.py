@@ -102,17 +102,20 @@ class Understander:
         )
 
     def understand(
-        self, text: str, *, commune: str | None = None, at: datetime | None = None
+        self, text: str, *, commune: str | None = None, at: datetime | None = None, calm: bool = False
     ) -> Understanding:
         """Understand `text`; `commune` is the neighbor's known commune, if any.
 
         A commune named in the text wins over the known one: a neighbor of Malloa may
-        report a problem in Rengo.
+        report a problem in Rengo. `calm`: the neighbor said they are not in danger now, so
+        signs of one are not asked about again.
         """
         at = at.astimezone(self.timezone) if at else datetime.now(self.timezone)
         plain = self.normalize(text)
         words = plain.split()
         danger = self.assess_danger(text, at=at, plain=plain)
+        if calm and danger.emergency is None:
+            danger = Assessment(confidence=danger.confidence)
         emergency = danger.emergency
         place = self.communes.resolve(text, words)
         if place.commune is None and not place.is_ambiguous and commune:
@@ -120,6 +123,7 @@ class Understander:
         guess = self.intents.classify(
             words,
             emergency=emergency.kind if emergency else None,
+            possible_emergency=danger.ask.kind if danger.ask else None,
             names_place=place.commune is not None or place.is_ambiguous,
         )
         office = self.directory.office_for(place.commune, place.sector) if place.commune else None

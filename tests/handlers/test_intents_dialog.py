@@ -188,3 +188,13 @@ async def test_office_info(new_neighbor) -> None:
     assert "Teléfono: por confirmar" in reply.text
     (reply,) = await neighbor.says("a que hora atienden")
     assert "Horario de atención: lunes a viernes de 08:30 a 17:30 (por confirmar)" in reply.text
+
+
+async def test_a_request_for_a_charla_waits_for_the_office_to_arrange_it(new_neighbor, db) -> None:
+    neighbor = new_neighbor()
+    replies = await neighbor.says("queremos una charla sobre estafas para el club de adulto mayor de rengo")
+    assert "Recibimos su solicitud de una charla" in replies[-2].text
+    assert "quedó en la fila de la Oficina de Integración Comunitaria Rengo" in replies[-1].text
+    async with db() as session:
+        conversation = (await session.execute(select(Conversation))).scalar_one()
+    assert (conversation.intent, conversation.topic, conversation.urgent) == ("activity", "charla", False)

@@ -77,10 +77,18 @@ def test_a_suicide_phrase_told_as_past_is_asked_not_asserted(parts, tuesday_morn
     assert got.ask.lines[0] == "*4141"  # the helpline is given all the same
 
 
-def test_happening_now_puts_133_first(parts, tuesday_morning) -> None:
-    text = "su pareja la esta golpeando ahora en el pasaje"
-    got = assess(parts, model_saying("zzz", "danger", 0), text, tuesday_morning)
-    assert got.emergency.kind == "violence_women" and got.emergency.lines[0] == "133"
+def test_happening_now_puts_133_first(understander: Understander, tuesday_morning) -> None:
+    got = understander.assess_danger("mi marido me esta pegando ahora, estoy en la pieza", at=tuesday_morning)
+    assert got.emergency.kind == "violence_women" and got.emergency.lines[:2] == ("133", "1455")
+
+
+def test_when_layers_name_different_kinds_the_model_picks(parts, tuesday_morning) -> None:
+    text = "mi papa se atoro, esta con la cara morada y no puede respirar"
+    lexicon, situations, normalize = parts
+    assert lexicon.detect(normalize(text), tuesday_morning).kind != situations.read(normalize(text)).emergency
+    for kind in ("medical", "violence_women"):
+        got = assess(parts, model_saying("atoro", kind, 3), text, tuesday_morning)
+        assert got.emergency.kind == kind
 
 
 def test_a_rule_naming_an_unknown_family_is_refused(tmp_path: Path, understander: Understander) -> None:

@@ -3,7 +3,7 @@
 A multinomial logistic regression (`routing/linear.py`) trained by full-batch gradient
 descent (Adam) with numpy, deterministic: the same data gives the same weights. It learns
 from the labelled first messages beside this file (`TRAINING_SETS`) and their paraphrases
-(`paraphrases/`), never from a set kept for a first, blind measurement.
+(`training/`), never from a set kept for a first, blind measurement.
 
 `--cv` measures the method honestly before anything is written: for each held-out set, a
 model is trained without it (and without its paraphrases), and the whole detector, the
@@ -38,8 +38,11 @@ MODEL_FILE = DEFAULT_DATA_DIR / "danger_model.json"
 CLASSES = (NONE, *KINDS)
 # The labelled sets the model learns from. A fresh set is added here only after its first
 # measurement is recorded (README, "How a message is understood").
-TRAINING_SETS = ("first_messages", "first_messages_holdout", "first_messages_blind", "first_messages_fresh1")
-PARAPHRASES = ("emergencies", "calm")
+TRAINING_SETS = (
+    "first_messages", "first_messages_holdout", "first_messages_blind", "first_messages_fresh1",
+    "first_messages_fresh2",
+)  # fmt: skip
+PARAPHRASES = ("paraphrased_emergencies", "paraphrased_calm")
 
 MIN_COUNT = 2  # a feature seen in fewer messages is noise
 L2 = 3e-3
@@ -84,7 +87,7 @@ def load_training(sets: Iterable[str] = TRAINING_SETS, *, without: str | None = 
     for name in PARAPHRASES:
         rows += [
             r
-            for r in load_labelled(HERE / "paraphrases" / f"{name}.jsonl")
+            for r in load_labelled(HERE / "training" / f"{name}.jsonl")
             if without is None or without not in r.get("source", "").split("+")
         ]
     return rows

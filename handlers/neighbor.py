@@ -169,7 +169,7 @@ class Dialog:
             await self._steps[Step(turn.neighbor.step)](turn)
         await self._reach_someone(turn)
 
-    async def _reach_someone(self, turn: Turn) -> None:
+    async def _reach_someone(self, turn: Turn, intent: str | None = None) -> None:
         """An urgent neighbor still without an office joins the region-wide queue now.
 
         Told before the question that closes the turn (the commune), so that question stays last.
@@ -177,7 +177,8 @@ class Dialog:
         kind = turn.data.pop("urgent", None)
         if kind is None or turn.office is not None or turn.erased_files is not None:
             return
-        intent = turn.understanding.intent if turn.understanding.intent in ("talk", "report") else "talk"
+        intent = intent or turn.understanding.intent
+        intent = intent if intent in ("talk", "report") else "talk"
         notice = await join_region_queue(turn, intent=intent, emergency_kind=kind)
         if notice is None:
             return
@@ -241,7 +242,7 @@ class Dialog:
             return
         turn.data["urgent"] = kind
         await self.ask_commune(turn)
-        await self._reach_someone(turn)
+        await self._reach_someone(turn, check["intent"])
 
     # --- navigation (handlers.turn.Navigation) -------------------------------------------
 

@@ -26,6 +26,7 @@ _IN_AN_EMERGENCY = ("advice", "talk", "report")
 _MIN_SCORE = 2.0
 _MIN_TOPIC_SCORE = 2.0
 _SHORT_MESSAGE_WORDS = 8
+_EMERGENCY_REPORT_WEIGHT = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,8 @@ class IntentClassifier:
         category = _best(self._categories.score(words))
         if category:
             scores["report"] += self._category_weight
+        if emergency:  # someone in danger reports it, unless they plainly ask for something else
+            scores["report"] += _EMERGENCY_REPORT_WEIGHT
         candidates = _IN_AN_EMERGENCY if emergency else _PRIORITY
         ranked = sorted(candidates, key=lambda i: (-scores.get(i, 0.0), _PRIORITY.index(i)))
         intent = ranked[0] if scores.get(ranked[0], 0.0) >= _MIN_SCORE else None

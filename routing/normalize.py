@@ -1,8 +1,9 @@
 """Text normalisation shared by every matcher: how neighbors type, reduced to one form.
 
-Neighbors write without accents, in lower case, with stretched letters ("holaaa") and chat
-shorthand ("q", "xfa"). Every lexicon entry and every message goes through the same
-`normalize`, so a data file can be written in plain Spanish and still match.
+Neighbors write without accents, in lower case, with stretched letters ("holaaa"), chat
+shorthand ("q", "xfa") and emoji that say what words would (💊, 🔫). Every lexicon entry and
+every message goes through the same `normalize`, so a data file can be written in plain
+Spanish and still match.
 """
 
 from __future__ import annotations
@@ -28,17 +29,25 @@ def strip_accents(text: str) -> str:
 class Normalizer:
     """Turns raw text into space-separated lower-case words, shorthand expanded."""
 
-    def __init__(self, shorthand: dict[str, str]) -> None:
+    def __init__(self, shorthand: dict[str, str], emoji: dict[str, str] | None = None) -> None:
         self._shorthand = shorthand
+        self._emoji = {ord(e): f" {w} " for e, w in (emoji or {}).items()}
 
     @classmethod
     def from_file(cls, path: Path) -> Normalizer:
         with path.open("rb") as f:
-            words = tomllib.load(f).get("words", {})
-        return cls({strip_accents(k): strip_accents(v) for k, v in words.items()})
+            data = tomllib.load(f)
+        emoji = data.get("emoji", {})
+        if any(len(e) != 1 for e in emoji):
+            raise ValueError(f"{path.name} [emoji]: each key must be one emoji (one character)")
+        words = data.get("words", {})
+        return cls(
+            {strip_accents(k): strip_accents(v) for k, v in words.items()},
+            {e: strip_accents(w) for e, w in emoji.items()},
+        )
 
     def __call__(self, text: str) -> str:
-        plain = _NOT_WORD.sub(" ", strip_accents(text))
+        plain = _NOT_WORD.sub(" ", strip_accents(text.translate(self._emoji) if self._emoji else text))
         plain = _DOUBLED_BY_TYPO.sub(r"\1", _STRETCHED.sub(r"\1", plain))
         shorthand = self._shorthand
         return " ".join(shorthand.get(word, word) for word in plain.split())

@@ -58,3 +58,7 @@ def test_shorthand_file_is_read(tmp_path: Path) -> None:
     spelling = tmp_path / "spelling.toml"
     spelling.write_text('[words]\nwn = "hombre"\n', encoding="utf-8")
     assert Normalizer.from_file(spelling)("oye wn") == "oye hombre"
+
+
+def test_emoji_that_stand_for_words_are_read_as_them(understander) -> None:
+    assert understander.normalize("tengo 💊💊 aca 😂") == "tengo pastillas pastillas aca jaja"

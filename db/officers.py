@@ -106,7 +106,3 @@ async def linked_officers(
     if on_call:
         query = query.where(Officer.on_call.is_(True))
     return [(officer_id, channel, address) for officer_id, channel, address in await session.execute(query)]
-
-
-def set_on_call(officer: Officer, on_call: bool) -> None:
-    officer.on_call = on_call

@@ -4,10 +4,11 @@
 2. the situation rules (`situations.py`): families of words that meet (a crime and "now");
 3. the danger model (`danger_model.py`): weights learnt from labelled messages.
 
-A layer sure of it makes an emergency: the helpline at once, the conversation urgent. A layer
-that only sees signs of one (an ask-level rule, or the model between its two thresholds)
-makes a question: the helpline and "¿Está en peligro ahora?". A missed emergency can cost a
-life; a needless question costs a tap.
+A layer sure of it makes an emergency: the helpline at once, the conversation urgent; so do
+the rules and the model both in doubt. A layer that only sees signs of one (an ask-level
+rule, the model between its two thresholds, a phrase told as past or as a question) makes a
+question: the helpline and "¿Está en peligro ahora?". A missed emergency can cost a life; a
+needless question costs a tap.
 """
 
 from __future__ import annotations

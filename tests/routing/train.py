@@ -40,7 +40,7 @@ CLASSES = (NONE, *KINDS)
 # measurement is recorded (README, "How a message is understood").
 TRAINING_SETS = (
     "first_messages", "first_messages_holdout", "first_messages_blind", "first_messages_fresh1",
-    "first_messages_fresh2", "first_messages_fresh3", "first_messages_fresh4",
+    "first_messages_fresh2", "first_messages_fresh3", "first_messages_fresh4", "first_messages_final",
 )  # fmt: skip
 PARAPHRASES = ("paraphrased_emergencies", "paraphrased_calm")
 

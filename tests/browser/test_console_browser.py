@@ -53,6 +53,18 @@ def signed_in_officer(browser: Browser, server: Served, password: str) -> Page: 
     return officer
 
 
+def neighbor_writes(browser: Browser, server: Served, text: str) -> Page:  # noqa: F811
+    """A neighbor's phone: the web chat opened (it greets and asks the commune), then `text` sent."""
+    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
+    neighbor.goto(f"{server.url}/chat")
+    expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
+        timeout=15_000
+    )
+    neighbor.locator("#text").fill(text)
+    neighbor.locator("#text").press("Enter")
+    return neighbor
+
+
 def fits_the_screen(page: Page) -> bool:
     """No sideways scrolling: the page is usable on a phone."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -69,13 +81,7 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
     officer.click("nav.menu >> text=Fila")
     expect(officer.locator("#empty")).to_be_visible()
 
-    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
-    neighbor.goto(f"{server.url}/chat")
-    expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
-        timeout=15_000
-    )
-    neighbor.locator("#text").fill("vivo en rengo, quiero hablar con alguien")
-    neighbor.locator("#text").press("Enter")
+    neighbor = neighbor_writes(browser, server, "vivo en rengo, quiero hablar con alguien")
     expect(neighbor.locator(".bubble.out .text").filter(has_text="quedó en la fila")).to_be_visible(
         timeout=15_000
     )
@@ -132,13 +138,7 @@ def test_an_emergency_before_any_commune_reaches_an_officer_of_any_office(
     office = random.choice(OFFICES)
     officer = signed_in_officer(browser, server, one_time_password(server, office=office, role="officer"))
 
-    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
-    neighbor.goto(f"{server.url}/chat")
-    expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
-        timeout=15_000
-    )
-    neighbor.locator("#text").fill("me vienen siguiendo dos tipos en moto, tengo mucho miedo")
-    neighbor.locator("#text").press("Enter")
+    neighbor = neighbor_writes(browser, server, "me vienen siguiendo dos tipos en moto, tengo mucho miedo")
     expect(neighbor.locator(".bubble.out .text").filter(has_text="📞 133")).to_be_visible(timeout=15_000)
     expect(neighbor.locator(".bubble.out .text").filter(has_text="todas las oficinas")).to_be_visible()
     # The neighbor says nothing more. The officer's queue shows it by itself, urgent, first.

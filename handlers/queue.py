@@ -129,7 +129,7 @@ async def tell_place_in_queue(turn: Turn, conversation: Conversation, office: Of
 
 
 def helplines_text(turn: Turn, kind: str) -> str:
-    """The lines for an emergency of `kind` open now, in words: «133 (Carabineros) o al *4141 (…)»."""
+    """The lines for an emergency of `kind` open now, in words: «*4141 o al 600 360 7777»."""
     detector, texts = turn.services.understander.emergencies, turn.texts
     numbers = detector.lines_for(kind, turn.now, happening_now=True)
     return texts("queue.helpline_or").join(

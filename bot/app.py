@@ -35,6 +35,7 @@ from bot.media import MediaStore
 from bot.metrics import Metrics
 from bot.outbox import OutboxDispatcher
 from bot.settings import Settings
+from bot.supervisor import Supervisor
 from db.directory import office_hours, sync_directory
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import migrate
@@ -75,6 +76,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
         settings, pipeline=pipeline, sessions=sessions, texts=texts, templates=templates, media=media
     )
     dispatcher = OutboxDispatcher(sessions, channels, metrics, outbox_ready)
+    supervisor = Supervisor(metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -83,19 +85,21 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
             await sync_directory(session, directory)
         await _apply_office_hours(sessions, directory)
         starting = [
-            asyncio.create_task(_start(channel), name=f"start-{name}") for name, channel in channels.items()
+            asyncio.create_task(_start(channel, supervisor), name=f"start-{name}")
+            for name, channel in channels.items()
         ]
-        dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
-        refreshing = asyncio.create_task(_refresh_directory(sessions, directory), name="directory-refresh")
+        supervisor.start("outbox-dispatcher", dispatcher.run)
+        supervisor.start("directory-refresh", lambda: _refresh_directory(sessions, directory))
         if on_ready is not None:
             on_ready(channels_off(channels, texts))
         try:
             yield
         finally:
-            for task in (dispatching, refreshing, *starting):
+            for task in starting:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await supervisor.stop()
             for channel in channels.values():
                 with contextlib.suppress(Exception):
                     await channel.stop()
@@ -113,7 +117,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
         alert_channel=next((c for c in channels.values() if c.links_officers), None),
     )
     routes = [
-        *health_routes(sessions, metrics),
+        *health_routes(sessions, metrics, supervisor),
         *console_routes(console),
         *(route for channel in channels.values() for route in channel.routes()),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
@@ -135,11 +139,13 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     )
 
 
-async def _start(channel: Channel) -> None:
-    """Connect a channel; a platform that is down at boot is retried, the rest keeps serving."""
+async def _start(channel: Channel, supervisor: Supervisor) -> None:
+    """Connect a channel, then run its loops; a platform down at boot is retried, the rest serves."""
     while True:
         try:
             await channel.start()
+            for name, loop in channel.loops().items():
+                supervisor.start(name, loop)
             return
         except Exception:
             log.exception("channel %s could not start; retrying in %s s", channel.name, CHANNEL_RETRY_S)

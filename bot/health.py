@@ -1,4 +1,4 @@
-"""`/healthz` (alive), `/readyz` (database reachable), `/metrics` (Prometheus)."""
+"""`/healthz` (alive), `/readyz` (database reachable, background loops running), `/metrics`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.metrics import Metrics
+from bot.supervisor import Supervisor
 
 
-def health_routes(sessions: async_sessionmaker[AsyncSession], metrics: Metrics) -> list[Route]:
+def health_routes(
+    sessions: async_sessionmaker[AsyncSession], metrics: Metrics, supervisor: Supervisor
+) -> list[Route]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -21,9 +24,15 @@ def health_routes(sessions: async_sessionmaker[AsyncSession], metrics: Metrics) 
         try:
             async with sessions() as session:
                 await session.execute(text("SELECT 1"))
+            database = "ok"
         except (SQLAlchemyError, OSError):
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            database = "unreachable"
+        background = {name: "running" if up else "restarting" for name, up in supervisor.states.items()}
+        ready = database == "ok" and all(state == "running" for state in background.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "database": database, "background": background},
+            status_code=200 if ready else 503,
+        )
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

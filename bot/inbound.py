@@ -55,8 +55,8 @@ class InboundPipeline:
     async def receive(self, message: InboundMessage, payload: dict[str, Any] | None = None) -> bool:
         """Handle `message` once; False when it is a platform retry of an event already stored.
 
-        Raises `SQLAlchemyError` when the database is down: the caller must then not
-        acknowledge, so that the platform retries.
+        Raises `SQLAlchemyError` or `OSError` (a connection refused) when the database is down:
+        the caller must then not acknowledge, so that the platform retries.
         """
         started = time.perf_counter()
         payload = payload if payload is not None else _payload_of(message)
@@ -76,7 +76,7 @@ class InboundPipeline:
                     return False
                 turn = await self._dialog.handle(session, message)
                 await self._queue_replies(session, turn, f"in:{event_id}", now)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):  # the database, not the handling: the platform retries
             raise
         except Exception as exc:
             log.exception("inbound: handling %s:%s failed", message.channel, message.platform_id)

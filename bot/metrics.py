@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -28,6 +28,18 @@ class Metrics:
         self.outbox_sent = Counter("vecinos_outbox_sent", "Messages sent", ["channel"], registry=registry)
         self.outbox_failed = Counter(
             "vecinos_outbox_failed", "Messages given up", ["channel"], registry=registry
+        )
+        self.background_up = Gauge(
+            "vecinos_background_up",
+            "1 while a background loop runs, 0 while it waits to restart",
+            ["task"],
+            registry=registry,
+        )
+        self.background_restarts = Counter(
+            "vecinos_background_restarts",
+            "Background loops that stopped and were restarted",
+            ["task"],
+            registry=registry,
         )
         self.inbound_seconds = Histogram(
             "vecinos_inbound_seconds", "Time to store, understand and queue a reply", registry=registry

@@ -2,9 +2,10 @@
 
 A batch is claimed in one short transaction, sent concurrently with no transaction open,
 and marked in another. A crash loses nothing: a claim whose lease ran out is claimed
-again. A crash after a send but before its mark resends that batch's messages once more:
-the platforms take no idempotency key, so delivery is at least once, and the window is
-the few milliseconds of one batch.
+again. A database gone between a send and its mark resends nothing: the dispatcher keeps
+what it sent and marks it first when the database is back. Only a crash of the process in
+that window resends the batch's messages once more: the platforms take no idempotency key,
+so delivery is at least once, and the window is the few milliseconds of one batch.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendError
@@ -68,16 +68,19 @@ class OutboxDispatcher:
         self._metrics = metrics
         self._ready = ready
         self._soonest_retry: datetime | None = None  # the earliest retry this dispatcher set
+        # Sent, but the database was gone before the mark: marked first when it is back, and
+        # never sent again by this process (a restart of `run` keeps them; a crash does not).
+        self._unmarked: dict[int, str | None] = {}
 
     async def run(self) -> None:
+        """Send until cancelled; an error ends it, and the app's supervisor starts it again.
+
+        What was claimed and not sent is claimed again when its lease runs out; what was sent
+        and not marked is marked first thing.
+        """
         claimed: Sequence[OutboxMessage] = []
         while True:
-            try:
-                claimed = await self._cycle(claimed)
-            except SQLAlchemyError:
-                # What was claimed and not marked is claimed again when its lease runs out.
-                log.exception("outbox: database unavailable; retrying")
-                claimed = []
+            claimed = await self._cycle(claimed)
             if claimed:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -104,16 +107,22 @@ class OutboxDispatcher:
         self, claimed: Sequence[OutboxMessage], *, claim_next: bool = True
     ) -> Sequence[OutboxMessage]:
         """Send `claimed`; then, in one transaction, mark them and claim the next batch."""
-        outcomes = await self._send_all(claimed)
+        unsent = [row for row in claimed if row.id not in self._unmarked]
+        outcomes = {row.id: self._unmarked[row.id] for row in claimed if row.id in self._unmarked}
+        outcomes |= await self._send_all(unsent)
+        self._unmarked |= {i: sent for i, sent in outcomes.items() if not isinstance(sent, SendError)}
         self._ready.clear()  # before the claim: whatever is queued after it sets `ready` again
         async with self._sessions.begin() as session:
-            if claimed:
-                await self._mark(session, claimed, outcomes)
+            await mark_sent(session, self._unmarked, now=datetime.now(UTC))
+            for row in claimed:
+                if isinstance(error := outcomes[row.id], SendError):
+                    await self._failed(session, row, error)
             following = (
                 await claim_due(session, now=datetime.now(UTC), limit=BATCH, lease=LEASE)
                 if claim_next
                 else []
             )
+        self._unmarked.clear()
         for row in claimed:
             if not isinstance(outcomes[row.id], SendError):
                 self._metrics.outbox_sent.labels(channel=row.channel).inc()
@@ -129,18 +138,6 @@ class OutboxDispatcher:
         for part in await asyncio.gather(*(self._send_in_order(group) for group in conversations.values())):
             outcomes.update(part)
         return outcomes
-
-    async def _mark(
-        self,
-        session: AsyncSession,
-        rows: Sequence[OutboxMessage],
-        outcomes: dict[int, str | SendError | None],
-    ) -> None:
-        sent = {row.id: r for row in rows if not isinstance(r := outcomes[row.id], SendError)}
-        await mark_sent(session, sent, now=datetime.now(UTC))
-        for row in rows:
-            if isinstance(error := outcomes[row.id], SendError):
-                await self._failed(session, row, error)
 
     async def _send_in_order(self, rows: list[OutboxMessage]) -> dict[int, str | SendError | None]:
         """Send one neighbor's messages in order; after a failure the rest wait their turn."""

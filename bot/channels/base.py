@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 
 from starlette.routing import BaseRoute
 
+from bot.supervisor import Loop
 from handlers.events import Reply
 
 
@@ -46,6 +47,10 @@ class Channel(ABC):
     def routes(self) -> list[BaseRoute]:
         """The HTTP routes the channel answers (webhooks, pages)."""
         return []
+
+    def loops(self) -> dict[str, Loop]:
+        """Loops to run, once started, for as long as the server (restarted if they stop)."""
+        return {}
 
     @abstractmethod
     async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str | None:

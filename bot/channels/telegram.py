@@ -46,6 +46,7 @@ from bot.channels.base import Channel, SendError, split_text
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.settings import Settings
+from bot.supervisor import Loop
 from handlers.events import InboundMessage, Location, Media, Reply, numbered_text
 from handlers.texts import Texts
 
@@ -92,7 +93,6 @@ class TelegramChannel(Channel):
             .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))
             .build()
         )
-        self._polling: asyncio.Task[None] | None = None
         self._callback_answers: set[asyncio.Task[None]] = set()
 
     @property
@@ -114,14 +114,13 @@ class TelegramChannel(Channel):
             )
         else:
             await self.bot.delete_webhook()
-            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
         await self.application.shutdown()
+
+    def loops(self) -> dict[str, Loop]:
+        """Without a public address, the line asks Telegram for updates itself."""
+        return {} if self._public_url else {"telegram-polling": self._poll}
 
     def routes(self) -> list[BaseRoute]:
         return [Route(WEBHOOK_PATH, self.webhook, methods=["POST"])] if self._public_url else []

@@ -163,10 +163,15 @@ async def test_the_page_is_served_with_every_text_from_the_catalog(client: httpx
 
 async def test_health_ready_and_metrics(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
-    assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}
+    assert (await client.get("/readyz")).json() == {
+        "status": "ok",
+        "database": "ok",
+        "background": {"outbox-dispatcher": "running", "directory-refresh": "running"},
+    }
     await Page(client).talk("hola", replies=2)
     metrics = (await client.get("/metrics")).text
     assert 'vecinos_inbound_messages_total{channel="webchat"} 1.0' in metrics
+    assert 'vecinos_background_up{task="outbox-dispatcher"} 1.0' in metrics
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ async def join_region_queue(turn: Turn, *, intent: str, emergency_kind: str) -> 
             now=turn.now,
         )
         await turn.services.alerts.waiting(turn.session, conversation, reason="new", now=turn.now)
-    elif not conversation.urgent:
+    else:
         flag_urgent(conversation, emergency_kind, turn.now)
     turn.data[REGION] = conversation.id
     texts, directory = turn.texts, turn.services.understander.directory
@@ -86,8 +86,10 @@ async def move_to_office(turn: Turn, office: Office) -> Conversation | None:
     It joins the office's queue unless an officer already brought it into theirs.
     """
     conversation_id = turn.data.pop(REGION, None)
+    if conversation_id is None:  # the common case: no question to the database
+        return None
     conversation = await active_conversation(turn.session, turn.neighbor.id)
-    if conversation_id is None or conversation is None or conversation.id != conversation_id:
+    if conversation is None or conversation.id != conversation_id:
         return None
     if conversation.office_id is None:
         conversation.office_id = office.id

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from routing.danger_model import DangerModel, features
 from routing.emergencies import Emergency, EmergencyDetector
-from routing.situations import SituationReader
+from routing.situations import Situation, SituationReader
 
 LEXICON, SITUATION, MODEL = "lexicon", "situation", "model"
 # The lexicons never defuse these kinds (a past or a question may hide a present danger), so
@@ -38,6 +39,17 @@ class Assessment:
     doubts: tuple[str, ...] = ()  # the layers that would only ask
 
 
+def load_rules(data_dir: Path) -> tuple[EmergencyDetector, SituationReader]:
+    """The two hand-written layers, from `emergencies.toml`, `helplines.toml` and `situations.toml`."""
+    lexicon = EmergencyDetector(data_dir / "emergencies.toml", data_dir / "helplines.toml")
+    return lexicon, SituationReader.from_file(data_dir / "situations.toml", lexicon.defusers)
+
+
+def read_situation(lexicon: EmergencyDetector, situations: SituationReader, plain: str) -> Situation:
+    """The situation of normalised `plain`: what the model reads, besides the words."""
+    return situations.read(plain, right_now=lexicon.is_right_now(plain))
+
+
 class DangerDetector:
     """Runs the three layers over normalised text and decides."""
 
@@ -50,7 +62,7 @@ class DangerDetector:
         """Assess normalised text `plain`, with the helplines open at `at`."""
         right_now = self.lexicon.is_right_now(plain)
         found = self.lexicon.detect(plain, at)
-        situation = self.situations.read(plain, right_now=right_now)
+        situation = read_situation(self.lexicon, self.situations, plain)
         prediction = self.model.predict(features(plain, situation))
         danger = prediction.danger
         alarms: list[str] = []

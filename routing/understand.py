@@ -13,14 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from routing.communes import CommuneGuess, CommuneResolver
-from routing.danger import Assessment, DangerDetector
+from routing.danger import Assessment, DangerDetector, load_rules
 from routing.danger_model import DangerModel
 from routing.directory import Directory, load_directory
 from routing.emergencies import Emergency, EmergencyDetector
 from routing.geo import CommuneMap
 from routing.intents import IntentClassifier
 from routing.normalize import Normalizer
-from routing.situations import SituationReader
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -86,18 +85,14 @@ class Understander:
         """Build everything from the data folder; raises `DirectoryError` on bad data."""
         directory = load_directory(data_dir)
         normalize = Normalizer.from_file(data_dir / "spelling.toml")
-        lexicon = EmergencyDetector(data_dir / "emergencies.toml", data_dir / "helplines.toml")
+        lexicon, situations = load_rules(data_dir)
         return cls(
             directory=directory,
             normalize=normalize,
             communes=CommuneResolver(directory, normalize),
             commune_map=CommuneMap.from_geojson(data_dir / "communes.geojson", directory),
             intents=IntentClassifier.from_file(data_dir / "intents.toml", normalize),
-            danger=DangerDetector(
-                lexicon,
-                SituationReader.from_file(data_dir / "situations.toml", lexicon.defusers),
-                DangerModel.from_file(data_dir / "danger_model.json"),
-            ),
+            danger=DangerDetector(lexicon, situations, DangerModel.from_file(data_dir / "danger_model.json")),
             timezone=ZoneInfo(timezone),
         )
 

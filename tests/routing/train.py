@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routing.danger import DangerDetector
+from routing.danger import DangerDetector, load_rules, read_situation
 from routing.danger_model import NONE, DangerModel, features
 from routing.emergencies import KINDS, EmergencyDetector
 from routing.linear import LinearModel
@@ -63,16 +63,11 @@ class Layers:
 
     @classmethod
     def load(cls, data_dir: Path = DEFAULT_DATA_DIR) -> Layers:
-        lexicon = EmergencyDetector(data_dir / "emergencies.toml", data_dir / "helplines.toml")
-        return cls(
-            Normalizer.from_file(data_dir / "spelling.toml"),
-            lexicon,
-            SituationReader.from_file(data_dir / "situations.toml", lexicon.defusers),
-        )
+        return cls(Normalizer.from_file(data_dir / "spelling.toml"), *load_rules(data_dir))
 
     def features(self, text: str) -> set[str]:
         plain = self.normalize(text)
-        return features(plain, self.situations.read(plain, right_now=self.lexicon.is_right_now(plain)))
+        return features(plain, read_situation(self.lexicon, self.situations, plain))
 
     def detector(self, model: LinearModel, emergency: float, ask: float) -> DangerDetector:
         return DangerDetector(self.lexicon, self.situations, DangerModel(model, emergency, ask))

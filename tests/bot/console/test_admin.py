@@ -169,3 +169,18 @@ async def test_quick_replies_kept_by_the_admin_are_offered_to_the_officers(
     assert [q["title"] for q in (await client.get("/api/quick-replies")).json()["quick_replies"]] == [
         "Saludo"
     ]
+
+
+async def test_the_admin_names_officers_on_call(client: httpx.AsyncClient, database_url: str) -> None:
+    colleague = await add_officer(database_url, "soto@carabineros.cl", name="Cabo Soto")
+    await ready_officer(client, database_url, "jefe@carabineros.cl", role="admin")
+    assert "<strong>de turno</strong>" not in (await client.get(ADMIN)).text
+    await post_form(client, f"/console/admin/officers/{colleague}/on-call", ADMIN, on_call="1")
+    page = (await client.get(ADMIN)).text
+    row = page[page.index(f'data-officer="{colleague}"') :]
+    assert (
+        "<strong>de turno</strong>" in row[: row.index("</tr>")]
+        and "Quitar turno" in row[: row.index("</tr>")]
+    )
+    answer = await api_call(client, "PUT", f"/api/officers/{colleague}/on-call", {"on_call": False})
+    assert (answer.status_code, answer.json()["on_call"]) == (200, False)

@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -49,6 +49,7 @@ from routing.understand import Understander
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL_RETRY_S = 30
+DATABASE_FIRST_PAUSE_S, DATABASE_LONGEST_PAUSE_S = 1.0, 10.0
 # How soon an office's hours changed in one worker's console reach the others.
 DIRECTORY_REFRESH_S = 60
 
@@ -80,10 +81,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await migrate(engine)
-        async with sessions.begin() as session:
-            await sync_directory(session, directory)
-        await _apply_office_hours(sessions, directory)
+        await _when_database_answers(lambda: _prepare_database(engine, sessions, directory))
         starting = [
             asyncio.create_task(_start(channel, supervisor), name=f"start-{name}")
             for name, channel in channels.items()
@@ -137,6 +135,35 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     return Starlette(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=_exception_handlers(texts)
     )
+
+
+async def _prepare_database(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], directory: Directory
+) -> None:
+    """Migrate, mirror the directory, and take the hours office admins set."""
+    await migrate(engine)
+    async with sessions.begin() as session:
+        await sync_directory(session, directory)
+    await _apply_office_hours(sessions, directory)
+
+
+async def _when_database_answers(prepare: Callable[[], Awaitable[None]]) -> None:
+    """Run `prepare`; while the database does not answer, say so and try again.
+
+    A server started before its database (a reboot, a container order) waits for it
+    instead of exiting; it answers no request meanwhile.
+    """
+    pause = DATABASE_FIRST_PAUSE_S
+    while True:
+        try:
+            await prepare()
+            return
+        except (OSError, OperationalError, InterfaceError) as exc:
+            log.warning(
+                "the database does not answer (%s); trying again in %.0f s", type(exc).__name__, pause
+            )
+            await asyncio.sleep(pause)
+            pause = min(DATABASE_LONGEST_PAUSE_S, pause * 2)
 
 
 async def _start(channel: Channel, supervisor: Supervisor) -> None:

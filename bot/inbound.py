@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,17 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.media import MediaStore
 from bot.metrics import Metrics
-from db.inbound import record_inbound
+from db.inbound import inbound_exists, record_inbound
 from db.models import Office
 from db.neighbors import add_bot_messages
 from db.officers import link_chat
-from db.outbox import enqueue_many
-from handlers.events import InboundMessage, Reply
+from db.outbox import enqueue_many, release_waiting
+from handlers.events import InboundMessage, Media, Reply
 from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.turn import Turn
 
 log = logging.getLogger(__name__)
+FetchMedia = Callable[[], Awaitable[tuple[Media, ...]]]
 
 
 class InboundPipeline:
@@ -52,15 +54,35 @@ class InboundPipeline:
         self._metrics = metrics
         self._outbox_ready = outbox_ready
 
-    async def receive(self, message: InboundMessage, payload: dict[str, Any] | None = None) -> bool:
+    async def receive(
+        self,
+        message: InboundMessage,
+        payload: dict[str, Any] | None = None,
+        *,
+        fetch_media: FetchMedia | None = None,
+    ) -> bool:
         """Handle `message` once; False when it is a platform retry of an event already stored.
 
-        Raises `SQLAlchemyError` or `OSError` (a connection refused) when the database is down:
-        the caller must then not acknowledge, so that the platform retries.
+        `fetch_media` downloads the message's files: only for an event not stored yet, and
+        what a retry racing it downloaded is deleted. Raises `SQLAlchemyError` or `OSError`
+        (a connection refused) when the database is down: the caller must then not
+        acknowledge, so that the platform retries.
         """
-        started = time.perf_counter()
+        if fetch_media is not None:
+            async with self._sessions() as session:
+                if await inbound_exists(session, channel=message.channel, platform_id=message.platform_id):
+                    self._metrics.duplicates.labels(channel=message.channel).inc()
+                    return False
+            message = replace(message, media=await fetch_media())
         payload = payload if payload is not None else _payload_of(message)
         now = datetime.now(UTC)
+        accepted = await self._handle(message, payload, now)
+        if not accepted:
+            self._media.delete(_stored_files(message))
+        return accepted
+
+    async def _handle(self, message: InboundMessage, payload: dict[str, Any], now: datetime) -> bool:
+        started = time.perf_counter()
         try:
             async with self._sessions.begin() as session:
                 event_id = await record_inbound(
@@ -74,12 +96,15 @@ class InboundPipeline:
                 if event_id is None:
                     self._metrics.duplicates.labels(channel=message.channel).inc()
                     return False
+                # What waited for the neighbor to write goes first: its ids precede the replies'.
+                await release_waiting(session, channel=message.channel, address=message.address, now=now)
                 turn = await self._dialog.handle(session, message)
                 await self._queue_replies(session, turn, f"in:{event_id}", now)
         except (SQLAlchemyError, OSError):  # the database, not the handling: the platform retries
             raise
         except Exception as exc:
-            log.exception("inbound: handling %s:%s failed", message.channel, message.platform_id)
+            # No platform id: the web chat's carries the neighbor's token.
+            log.exception("inbound: handling a %s message failed; it is kept with the error", message.channel)
             self._metrics.handling_errors.inc()
             await self._keep_after_failure(message, payload, now, repr(exc))
         else:
@@ -150,7 +175,7 @@ class InboundPipeline:
                 "dedupe_key": f"{key}:{index}",
                 "channel": turn.message.channel,
                 "address": turn.message.address,
-                "payload": reply.to_payload(),
+                "payload": replace(reply, answers_at=turn.message.received_at).to_payload(),
                 "neighbor_id": None if erased else turn.neighbor.id,
                 "message_id": message_id,
             }
@@ -185,6 +210,11 @@ class InboundPipeline:
 def _reply_row(dedupe_key: str, channel: str, address: str, reply: Reply) -> dict[str, Any]:
     """An outbox row for a reply outside any neighbor's transcript."""
     return {"dedupe_key": dedupe_key, "channel": channel, "address": address, "payload": reply.to_payload()}
+
+
+def _stored_files(message: InboundMessage) -> list[str]:
+    """The files the channel stored for `message` (not the ones kept as a platform reference)."""
+    return [media.ref for media in message.media if ":" not in media.ref]
 
 
 def _payload_of(message: InboundMessage) -> dict[str, Any]:

@@ -38,9 +38,18 @@ class PhoneMaskingFilter(logging.Filter):
         return True
 
 
-# Loggers that say something at INFO for every request: httpx's lines carry the URL, and a
-# Telegram URL carries the bot's token (https://core.telegram.org/bots/api#making-requests).
-QUIET = ("httpx", "httpcore")
+# The least level each library logger may speak at:
+# - httpx says something at INFO for every request, and a Telegram URL carries the bot's
+#   token (https://core.telegram.org/bots/api#making-requests);
+# - twilio's HTTP client writes about eleven INFO lines per message, numbers and headers included;
+# - PTB's rate limiter logs an ERROR with traceback at every 429 it hands back (max_retries=0):
+#   the outbox waits the retry_after, it is no error.
+QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "twilio": logging.WARNING,
+    "telegram.ext.AIORateLimiter": logging.CRITICAL,
+}
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -50,5 +59,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in QUIET:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    for name, least in QUIET.items():
+        logging.getLogger(name).setLevel(max(level, least))

@@ -1,13 +1,15 @@
 """BORRAR: erase a neighbor's personal data for real, every personal column in one place.
 
-What a neighbor wrote and who they are goes: their row, transcript, conversations, queued
-messages and the raw platform events. Reports they filed stay for the office's figures
-(category, commune, status), stripped of description, place, photo and author.
+What a neighbor wrote and who they are goes: their row, transcript, conversations, every
+outbox row to their address and the raw platform events. The confirmation, queued after
+this, forgets its address and words once sent (the dispatcher's `forget_sent`). Reports
+they filed stay for the office's figures (category, commune, status), stripped of
+description, place, photo and author.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InboundEvent, Message, Neighbor, OutboxMessage, Report
@@ -34,7 +36,14 @@ async def erase_neighbor(session: AsyncSession, neighbor: Neighbor) -> list[str]
             neighbor_id=None, description=ERASED, place=ERASED, photo_ref=None, latitude=None, longitude=None
         )
     )
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.neighbor_id == neighbor.id))
+    await session.execute(
+        delete(OutboxMessage).where(
+            or_(
+                OutboxMessage.neighbor_id == neighbor.id,
+                and_(OutboxMessage.channel == neighbor.channel, OutboxMessage.address == neighbor.address),
+            )
+        )
+    )
     # The event rows stay as deduplication keys (a platform retry must not recreate anything).
     await session.execute(
         update(InboundEvent)

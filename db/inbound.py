@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InboundEvent
@@ -34,3 +35,11 @@ async def record_inbound(
         session, InboundEvent, ["channel", "platform_id"], (InboundEvent.id,)
     )
     return (await session.execute(statement, values)).scalar_one_or_none()
+
+
+async def inbound_exists(session: AsyncSession, *, channel: str, platform_id: str) -> bool:
+    """Whether the event is stored already: a platform retry need not download its files again."""
+    query = select(InboundEvent.id).where(
+        InboundEvent.channel == channel, InboundEvent.platform_id == platform_id
+    )
+    return (await session.execute(query)).first() is not None

@@ -82,6 +82,32 @@ async def mark_sent(session: AsyncSession, sent: dict[int, str | None], *, now: 
         await (await session.connection()).execute(statement, rows)
 
 
+async def forget_sent(session: AsyncSession, outbox_ids: list[int]) -> None:
+    """Sent messages to a neighbor who erased their data keep no address and no words."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status.in_(DELIVERED))
+        .values(address="", payload={"text": "", "kind": "erased"})
+    )
+
+
+async def renew_leases(session: AsyncSession, outbox_ids: list[int], *, until: datetime) -> None:
+    """Messages still being sent keep their claim: nobody else takes them meanwhile."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "sending")
+        .values(lease_until=until)
+    )
+
+
+async def unreachable_neighbors(session: AsyncSession, neighbor_ids: set[int]) -> set[int]:
+    """Which of these neighbors blocked the line: nothing is sent to them until they write again."""
+    if not neighbor_ids:
+        return set()
+    query = select(Neighbor.id).where(Neighbor.id.in_(neighbor_ids), Neighbor.unreachable.is_(True))
+    return set((await session.execute(query)).scalars())
+
+
 async def mark_retry(session: AsyncSession, outbox_id: int, *, error: str, at: datetime) -> None:
     await session.execute(
         update(OutboxMessage)

@@ -41,6 +41,6 @@ async def on_confirm_erase(turn: Turn) -> None:
     """CONFIRM_ERASE: erase for real, or nothing."""
     if turn.choice() == "yes":
         turn.erased_files = await erase_neighbor(turn.session, turn.neighbor)
-        turn.say(turn.texts("commands.erased"))
+        turn.say(turn.texts("commands.erased"), kind="erased")
     else:
         await turn.nav.show_menu(turn, turn.texts("commands.erase_cancelled"))

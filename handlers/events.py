@@ -62,24 +62,32 @@ class Reply:
 
     text: str
     options: tuple[Option, ...] = ()
-    kind: str = "dialog"
+    kind: str = "dialog"  # "erased": the last message to a neighbor who erased their data
     asks_location: bool = False
+    # When the neighbor's message this answers arrived: a platform's reply window counts from
+    # it (WhatsApp's 24 hours), even when the neighbor's row is gone (BORRAR).
+    answers_at: datetime | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "text": self.text,
             "options": [{"key": o.key, "label": o.label} for o in self.options],
             "kind": self.kind,
             "asks_location": self.asks_location,
         }
+        if self.answers_at is not None:
+            payload["answers_at"] = self.answers_at.isoformat()
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Reply:
+        answers_at = payload.get("answers_at")
         return cls(
             text=payload["text"],
             options=tuple(Option(o["key"], o["label"]) for o in payload.get("options", [])),
             kind=payload.get("kind", "dialog"),
             asks_location=payload.get("asks_location", False),
+            answers_at=datetime.fromisoformat(answers_at) if answers_at else None,
         )
 
 

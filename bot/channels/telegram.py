@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -213,6 +214,7 @@ class TelegramChannel(Channel):
             )
             return
         location = message.location
+        has_media = bool(message.photo or message.voice)
         await self._pipeline.receive(
             InboundMessage(
                 channel=NAME,
@@ -221,9 +223,9 @@ class TelegramChannel(Channel):
                 received_at=message.date or datetime.now(UTC),
                 text=_text_of(message),
                 location=Location(location.latitude, location.longitude) if location else None,
-                media=await self._media_of(message),
                 display_name=message.from_user.first_name if message.from_user else None,
-            )
+            ),
+            fetch_media=functools.partial(self._media_of, message) if has_media else None,
         )
 
     async def _media_of(self, message: Message) -> tuple[Media, ...]:

@@ -144,9 +144,7 @@ class WebChat(Channel):
             text=caption[:MAX_TEXT],
             media=(Media("photo", ref, f"image/{extension[1:]}"),),
         )
-        accepted = await self._pipeline.receive(message)
-        if not accepted:
-            self._media.delete([ref])
+        accepted = await self._pipeline.receive(message)  # a duplicate's file is deleted
         return JSONResponse({"accepted": True, "duplicate": not accepted}, status_code=202)
 
     async def list_messages(self, request: Request) -> Response:
@@ -167,7 +165,8 @@ class WebChat(Channel):
             if messages or remaining <= 0 or await request.is_disconnected():
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(arrival.wait(), timeout=min(remaining, POLL_FALLBACK_S))
+                async with asyncio.timeout(min(remaining, POLL_FALLBACK_S)):
+                    await arrival.wait()
         if self._arrivals.get(token) is arrival:
             del self._arrivals[token]  # nobody keeps an event for a page that left
         last_id = messages[-1]["id"] if messages else after

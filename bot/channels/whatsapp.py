@@ -14,6 +14,7 @@ reason, until the neighbor writes again.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.settings import Settings
 from db.neighbors import find_neighbor
-from db.outbox import mark_unreachable, record_delivery, release_waiting
+from db.outbox import mark_unreachable, record_delivery
 from handlers.events import InboundMessage, Location, Media, Reply, numbered_text
 
 log = logging.getLogger(__name__)
@@ -170,14 +171,13 @@ class WhatsAppChannel(Channel):
             text=_text_of(form),
             option=_str(form.get("ButtonPayload")) or None,
             location=location,
-            media=await self._fetch_media(form),
             display_name=_str(form.get("ProfileName")) or None,
             contact_shareable=True,
         )
         payload = {key: value for key, value in form.items() if isinstance(value, str)}
-        if await self._pipeline.receive(message, payload):
-            async with self._sessions.begin() as session:
-                await release_waiting(session, channel=NAME, address=address, now=datetime.now(UTC))
+        has_media = _str(form.get("NumMedia")) not in ("", "0")
+        fetch_media = functools.partial(self._fetch_media, form) if has_media else None
+        await self._pipeline.receive(message, payload, fetch_media=fetch_media)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     async def status(self, request: Request) -> Response:
@@ -235,7 +235,7 @@ class WhatsAppChannel(Channel):
         if self._client is None:
             raise SendError("WhatsApp is not connected yet")
         template = None
-        if not await self._within_window(address):
+        if not await self._within_window(address, reply):
             template = self._templates.get(reply.kind)
             if template is None:
                 raise SendError(
@@ -264,7 +264,10 @@ class WhatsAppChannel(Channel):
             raise SendError(repr(exc)) from exc
         return sid
 
-    async def _within_window(self, address: str) -> bool:
+    async def _within_window(self, address: str, reply: Reply) -> bool:
+        """Free-form text may go: the neighbor wrote within 24 hours (the reply's own message counts)."""
+        if reply.answers_at is not None and datetime.now(UTC) - reply.answers_at < REPLY_WINDOW:
+            return True
         async with self._sessions() as session:
             neighbor = await find_neighbor(session, channel=NAME, address=address)
         last = neighbor.last_inbound_at if neighbor else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +12,8 @@ from sqlalchemy import select, update
 
 from bot.metrics import Metrics
 from bot.outbox import MAX_ATTEMPTS, OutboxDispatcher, backoff
-from db.models import OutboxMessage
-from db.outbox import claim_due, enqueue_many, mark_sent
+from db.models import Neighbor, OutboxMessage
+from db.outbox import claim_due, enqueue_many, mark_sent, renew_leases
 from handlers.events import Option, Reply
 from tests.doubles.channel import RecordingChannel
 
@@ -171,3 +172,107 @@ async def test_a_delivery_report_before_the_mark_is_not_undone(sessions) -> None
         await mark_sent(session, {row.id: "SM1"}, now=now)
     (row,) = await rows(sessions)
     assert row.status == "delivered"
+
+
+class GatedChannel(RecordingChannel):
+    """Answers at once, except for the addresses in `held`, whose sends hang until released.
+
+    `marked[address]` is set when the dispatcher reports a send to it marked in the database.
+    """
+
+    def __init__(self, held: set[str]) -> None:
+        super().__init__()
+        self.held = held
+        self.release = asyncio.Event()
+        self.hanging = asyncio.Event()
+        self.marked: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    async def send(self, address: str, reply: Reply, *, outbox_id: int) -> str:
+        if address in self.held:
+            self.hanging.set()
+            await self.release.wait()
+        return await super().send(address, reply, outbox_id=outbox_id)
+
+    def sent(self, address: str) -> None:
+        self.marked[address].set()
+
+
+async def queue_to(sessions, address: str, key: str, neighbor_id: int | None = None) -> None:
+    async with sessions.begin() as session:
+        row = {"dedupe_key": key, "channel": "test", "address": address, "payload": Reply(key).to_payload()}
+        await enqueue_many(session, [{**row, "neighbor_id": neighbor_id}], now=datetime.now(UTC))
+
+
+async def status_of(sessions, key: str) -> str:
+    async with sessions() as session:
+        query = select(OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
+        return (await session.execute(query)).scalar_one()
+
+
+@contextlib.asynccontextmanager
+async def running(dispatcher: OutboxDispatcher):
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_each_message_is_marked_sent_as_soon_as_its_call_returns(sessions) -> None:
+    """A slow neighbor does not hold the others' marks: a crash now would resend only the slow one."""
+    slow, quick = "+56900000001", "+56900000002"
+    channel = GatedChannel(held={slow})
+    await queue_to(sessions, slow, "slow")
+    await queue_to(sessions, quick, "quick")
+    async with running(OutboxDispatcher(sessions, {"test": channel}, Metrics(), asyncio.Event())):
+        await asyncio.wait_for(channel.marked[quick].wait(), timeout=10)
+        assert await status_of(sessions, "quick") == "sent"
+        assert await status_of(sessions, "slow") == "sending"
+        channel.release.set()
+        await asyncio.wait_for(channel.marked[slow].wait(), timeout=10)
+    assert await status_of(sessions, "slow") == "sent"
+    assert sorted(reply.text for _, reply, _ in channel.sends) == ["quick", "slow"]
+
+
+async def test_a_send_outlasting_the_lease_keeps_its_claim(sessions, monkeypatch) -> None:
+    lease = timedelta(milliseconds=300)
+    monkeypatch.setattr("bot.outbox.LEASE", lease)
+    renewals: list[datetime] = []
+    renewed_twice = asyncio.Event()
+
+    async def renew(session, outbox_ids, *, until: datetime) -> None:
+        await renew_leases(session, outbox_ids, until=until)
+        renewals.append(until)
+        if len(renewals) == 2:
+            renewed_twice.set()
+
+    monkeypatch.setattr("bot.outbox.renew_leases", renew)
+    channel = GatedChannel(held={"+56900000001"})
+    await queue_to(sessions, "+56900000001", "slow")
+    async with running(OutboxDispatcher(sessions, {"test": channel}, Metrics(), asyncio.Event())):
+        await asyncio.wait_for(renewed_twice.wait(), timeout=10)
+        async with sessions.begin() as session:  # past the first lease, another worker finds nothing
+            later = datetime.now(UTC) + lease / 2
+            assert await claim_due(session, now=later, limit=10, lease=timedelta(seconds=5)) == []
+        channel.release.set()
+        await asyncio.wait_for(channel.marked["+56900000001"].wait(), timeout=10)
+    assert len(channel.sends) == 1
+
+
+async def test_a_neighbor_who_blocked_the_line_is_sent_nothing(sessions) -> None:
+    async with sessions.begin() as session:
+        neighbor = Neighbor(
+            channel="test",
+            address="+56900000003",
+            step="start",
+            unreachable=True,
+            created_at=datetime.now(UTC),
+        )
+        session.add(neighbor)
+    await queue_to(sessions, "+56900000003", "officer-reply", neighbor_id=neighbor.id)
+    channel = RecordingChannel()
+    await dispatcher_for(sessions, channel).dispatch_once()
+    assert channel.sends == []
+    assert await status_of(sessions, "officer-reply") == "failed"

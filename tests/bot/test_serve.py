@@ -8,8 +8,12 @@ import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy.engine import make_url
 
 from tests.doubles.server import Served
+from tests.doubles.tcp_proxy import TcpProxy
+from tests.waiting import until
 
 
 def test_serve_starts_with_no_accounts_and_says_where_to_chat(tmp_path: Path) -> None:
@@ -104,3 +108,27 @@ async def long_poll(client: httpx.AsyncClient, url: str, token: str, wait: float
 def db_count(database: Path, query: str) -> int:
     with sqlite3.connect(database) as db:
         return db.execute(query).fetchone()[0]
+
+
+async def test_serve_waits_for_a_database_that_is_not_up_yet(tmp_path: Path, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the database that is not up yet is a TCP proxy in front of PostgreSQL")
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)  # refuses until restored
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = Served(tmp_path, proxied)
+    starting = asyncio.create_task(asyncio.to_thread(server.start, 60))
+    try:
+
+        async def said_so() -> bool:
+            return any("the database does not answer" in line for line in server.output)
+
+        await until(said_so)
+        assert server.process.poll() is None  # still there, waiting
+        await proxy.restore()
+        await starting
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{server.url}/readyz")).json()["database"] == "ok"
+    finally:
+        await asyncio.to_thread(server.stop)
+        await proxy.cut()

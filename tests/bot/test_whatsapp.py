@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from bot.app import create_app
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
-from db.models import InboundEvent, Neighbor, OutboxMessage
+from db.models import Base, InboundEvent, Neighbor, OutboxMessage
 from tests.doubles.twilio_api import ACCOUNT, SENDER, TOKEN, TwilioApiDouble, signed
+from tests.waiting import until
 
 PUBLIC = "https://vecinos.example.cl"
 NUMBER = "+56912345678"
@@ -196,6 +197,7 @@ async def test_stop_and_start_as_whatsapp_users_expect(whatsapp, api, database_u
 async def test_status_callbacks_move_forward_only(whatsapp, api, database_url) -> None:
     await post(whatsapp, message("hola"))
     welcome, _ = await replies(api, 2)
+    await until(lambda: everything_sent(database_url))  # the mark follows the send
     (row,) = await rows(database_url, OutboxMessage, OutboxMessage.dedupe_key.like("%:0"))
     sid = row.platform_message_id
     assert sid.startswith("SM")
@@ -293,8 +295,50 @@ async def test_long_texts_are_split(whatsapp, api) -> None:
 async def test_a_63016_report_makes_the_message_wait_for_the_neighbor(whatsapp, api, database_url) -> None:
     await post(whatsapp, message("hola"))
     await replies(api, 2)
+    await until(lambda: everything_sent(database_url))
     (row,) = await rows(database_url, OutboxMessage, OutboxMessage.dedupe_key.like("%:0"))
     outside = {"MessageSid": row.platform_message_id, "MessageStatus": "failed", "ErrorCode": "63016"}
     assert (await post(whatsapp, outside, "/twilio/status")).status_code == 204
     (row,) = await rows(database_url, OutboxMessage, OutboxMessage.id == row.id)
     assert (row.status, row.last_error) == ("waiting", "63016")
+    await post(whatsapp, message("vivo en coya"))  # the neighbor writes: what waited goes first
+    *_, released, answer = await replies(api, 4)
+    assert released["Body"] == api.sent[0]["Body"]
+    assert "Machalí" in answer["Body"]
+
+
+async def everything_sent(database_url: str) -> bool:
+    waiting = OutboxMessage.status.in_(("pending", "sending"))
+    return not await rows(database_url, OutboxMessage, waiting)
+
+
+async def test_borrar_leaves_no_number_no_words_and_no_file_and_its_confirmation_arrives(
+    whatsapp, api, database_url, tmp_path
+) -> None:
+    api.media["photo1"] = (b"\xff\xd8\xff\xe0a photo of the street", "image/jpeg")
+    photo = message(
+        "el vecino Ramírez tira escombros",
+        NumMedia="1",
+        MediaUrl0=f"{api.url}/media/photo1",
+        MediaContentType0="image/jpeg",
+    )
+    for params in (message("hola"), message("vivo en coya"), message("1"), photo, photo):  # Twilio retries
+        assert (await post(whatsapp, params)).status_code == 200
+        await until(lambda: everything_sent(database_url))
+    assert api.downloads == ["photo1"]  # the retry downloaded nothing
+    assert len(list((tmp_path / "media").iterdir())) == 1
+    await post(whatsapp, message("BORRAR"))
+    await post(whatsapp, message("1"))
+    await until(lambda: everything_sent(database_url))
+    assert "Sus datos fueron borrados" in api.sent[-1]["Body"]
+
+    number, words = NUMBER.removeprefix("+"), ("Ramírez", "escombros", "Rosa", "coya")
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in (await connection.execute(table.select())).all():
+                stored = repr(tuple(row))
+                assert number[-8:] not in stored, (table.name, stored)
+                assert not any(word in stored for word in words), (table.name, stored)
+    await engine.dispose()
+    assert list((tmp_path / "media").iterdir()) == []

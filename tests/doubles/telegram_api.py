@@ -8,6 +8,7 @@ PTB sends form fields whose values are JSON strings; the double decodes them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from tests.doubles.server import InThread
 
+HANG, HANG_S = 0, 1.5
 BOT = {"id": 7000001, "is_bot": True, "first_name": "Vecinos", "username": "VecinosTestBot"}
 
 
@@ -31,6 +33,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.time)
+    failed: bool = False  # answered with an error, or left hanging: nothing was delivered
 
 
 @dataclass
@@ -41,7 +44,8 @@ class TelegramApiDouble:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
-    # chat_id -> failures to answer sendMessage with, in order: (status, description, retry_after)
+    # chat_id -> failures to answer sendMessage with, in order: (status, description, retry_after);
+    # status 0 hangs: the answer comes `HANG_S` later, to a caller that gave up, and delivers nothing.
     failures: dict[int, list[tuple[int, str, int | None]]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
@@ -82,6 +86,20 @@ class TelegramApiDouble:
                 if c.method == method and chat_id in (None, c.params.get("chat_id"))
             ]
 
+    def delivered(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """The messages that reached the chat: sendMessage calls answered with success."""
+        with self._changed:
+            return [
+                c.params
+                for c in self.calls
+                if c.method == "sendMessage" and not c.failed and chat_id in (None, c.params.get("chat_id"))
+            ]
+
+    def wait_for_delivered(self, count: int, timeout: float = 30) -> None:
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self.delivered()) >= count, timeout=timeout)
+        assert arrived, f"expected {count} messages delivered, got {len(self.delivered())}"
+
     def wait_for(
         self, count: int, chat_id: int | None = None, method: str = "sendMessage", timeout: float = 15
     ) -> list[dict[str, Any]]:
@@ -113,15 +131,17 @@ class TelegramApiDouble:
         if method == "getUpdates":
             return await self._get_updates(params)
         with self._changed:
-            self.calls.append(Call(method, params))
-            self._changed.notify_all()
             failure = (
                 self.failures[params.get("chat_id")].pop(0)
                 if method == "sendMessage" and self.failures.get(params.get("chat_id"))
                 else None
             )
+            self.calls.append(Call(method, params, failed=failure is not None))
+            self._changed.notify_all()
         if failure:
             status, description, retry_after = failure
+            if status == HANG:
+                await asyncio.sleep(HANG_S)  # a platform that does not answer in time
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
@@ -181,8 +201,6 @@ class TelegramApiDouble:
 
 
 async def _pause() -> None:
-    import asyncio
-
     await asyncio.sleep(0.02)  # the double's long poll: a stand-in for Telegram's
 
 

@@ -8,6 +8,7 @@ behind HTTP Basic auth with the account's credentials, as Twilio serves them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import threading
@@ -24,6 +25,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.doubles.server import InThread
 
+HANG, HANG_S = 0, 1.5
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-auth-token-for-tests"
 SENDER = "whatsapp:+14155238886"
@@ -35,7 +37,9 @@ class TwilioApiDouble:
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    # recipient ("whatsapp:+569…") -> failures to answer with, in order: (http status, Twilio code)
+    downloads: list[str] = field(default_factory=list)  # the media names fetched, in order
+    # recipient ("whatsapp:+569…") -> failures to answer with, in order: (http status, Twilio code);
+    # status 0 hangs: the answer comes `HANG_S` later, to a caller that gave up, and delivers nothing.
     failures: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
@@ -65,6 +69,16 @@ class TwilioApiDouble:
         assert arrived, f"expected {count} messages to {to}, got {[m.get('Body') for m in messages]}"
         return messages
 
+    def delivered(self, to: str | None = None) -> list[dict[str, Any]]:
+        """The messages Twilio accepted (answered 201)."""
+        with self._changed:
+            return [m for m in self._to(to) if not m["failed"]]
+
+    def wait_for_delivered(self, count: int, timeout: float = 30) -> None:
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self.delivered()) >= count, timeout=timeout)
+        assert arrived, f"expected {count} messages delivered, got {len(self.delivered())}"
+
     def _to(self, to: str | None) -> list[dict[str, Any]]:
         return [m for m in self.sent if to in (None, m["To"])]
 
@@ -82,6 +96,9 @@ class TwilioApiDouble:
             self._changed.notify_all()
         if failure is not None:
             status, code = failure
+            if status == HANG:
+                await asyncio.sleep(HANG_S)
+                status = 504
             body = {"code": code, "message": f"Twilio error {code}", "status": status, "more_info": ""}
             return JSONResponse(body, status_code=status)
         sid = next(self._sids)
@@ -99,6 +116,7 @@ class TwilioApiDouble:
     async def _media(self, request: Request) -> Response:
         if not _authorized(request):
             return Response(status_code=401)
+        self.downloads.append(request.path_params["name"])
         data, content_type = self.media.get(request.path_params["name"], (None, ""))
         return Response(data, media_type=content_type) if data is not None else Response(status_code=404)
 

@@ -28,12 +28,14 @@ from starlette.templating import Jinja2Templates
 
 from bot.channels import Channel, build_channels, channels_off
 from bot.console import console_routes
-from bot.console.context import ConsoleContext
+from bot.console.context import SESSION_LASTS, ConsoleContext
 from bot.health import health_routes
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.metrics import Metrics
 from bot.outbox import OutboxDispatcher
+from bot.passwords import PasswordPolicy
+from bot.security_headers import SecurityHeadersMiddleware
 from bot.settings import Settings
 from bot.supervisor import Supervisor
 from db.directory import office_hours, sync_directory
@@ -113,6 +115,7 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
         outbox_ready=outbox_ready,
         alerts=alerts,
         alert_channel=next((c for c in channels.values() if c.links_officers), None),
+        passwords=PasswordPolicy.from_dir(settings.data_dir),
     )
     routes = [
         *health_routes(sessions, metrics, supervisor),
@@ -122,15 +125,17 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     ]
     # Without SECRET_KEY (trying it out), sessions last as long as the process.
     session_key = settings.secret_key or secrets.token_hex(32)
+    https = settings.public_url.startswith("https://")
     middleware = [
+        Middleware(SecurityHeadersMiddleware, https=https),
         Middleware(
             SessionMiddleware,
             secret_key=session_key,
             session_cookie="vecinos_console",
-            max_age=12 * 3600,
+            max_age=int(SESSION_LASTS.total_seconds()),
             same_site="strict",
-            https_only=settings.public_url.startswith("https://"),
-        )
+            https_only=https,
+        ),
     ]
     return Starlette(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=_exception_handlers(texts)

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from db.sign_in import failures_since, forget_failures, record_failure
 
 ROLES = ("officer", "admin", "supervisor")
-MIN_PASSWORD = 10
 LINK_CODE_LENGTH = 8
 LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 LINK_CODE_VALID = timedelta(minutes=30)
@@ -78,21 +77,37 @@ def csrf_ok(request: Request, submitted: object) -> bool:
 
 
 class SignInThrottle:
-    """Failed sign-ins counted in the database, so that every worker sees them all.
+    """Failed password checks counted in the database, so that every worker sees them all.
 
-    At most `per_account` failures for one email from one address, and `per_address`
-    from one address whatever the email, in `window`.
+    Three counts over `window` (15 minutes), each of which blocks when it reaches its limit:
+
+    - one email from one address (5): an officer who mistypes is stopped soon, alone;
+    - one email from anywhere (10): many addresses get 10 guesses at an account between
+      them, not 5 each;
+    - one address whatever the email (50): spraying common passwords over many accounts
+      from one address stops. Every failure counts here, known email or not, so the
+      answer never tells which accounts exist; the limit is high because the officers of
+      an office often share one public address, and their typos (at most 5 each) must not
+      lock the office out.
+
+    A success forgets only the first count: a guesser's failures at an account keep
+    counting, whoever signs in meanwhile. The current-password check of a password change
+    counts through the same door (the officer's email, the request's address).
     """
 
     def __init__(
-        self, per_account: int = 5, per_address: int = 30, window: timedelta = timedelta(minutes=15)
+        self,
+        per_account_address: int = 5,
+        per_account: int = 10,
+        per_address: int = 50,
+        window: timedelta = timedelta(minutes=15),
     ) -> None:
-        self._limits = (per_account, per_address)
+        self._limits = (per_account_address, per_account, per_address)
         self.window = window
 
     @staticmethod
-    def _keys(email: str, address: str) -> tuple[str, str]:
-        return f"account:{email}|{address}", f"address:{address}"
+    def _keys(email: str, address: str) -> tuple[str, str, str]:
+        return f"account:{email}|{address}", f"email:{email}", f"address:{address}"
 
     async def blocked(self, session: AsyncSession, email: str, address: str, now: datetime) -> bool:
         keys = self._keys(email, address)

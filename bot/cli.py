@@ -130,8 +130,18 @@ def run_serve(args: argparse.Namespace, settings: Settings, texts: Texts, out: T
 
     configure_logging()
     app = create_app(settings, on_ready=announce)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, **proxy_options(settings))
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """Uvicorn's proxy options: X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS.
+
+    Without it, the client's own address counts: otherwise anyone could name a new address
+    with each sign-in attempt and escape the throttle.
+    """
+    allowed = settings.forwarded_allow_ips
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed}
 
 
 def run_officers_add(args: argparse.Namespace, settings: Settings, texts: Texts, out: TextIO) -> int:

@@ -5,6 +5,7 @@ Built once by the command line and passed in; tests build `Settings(...)` direct
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = ""
     secret_key: str = ""
+    # Proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated, or "*").
+    # Empty: none, so a client cannot pick the address the sign-in throttle counts.
+    forwarded_allow_ips: str = ""
     timezone: str = "America/Santiago"
     data_dir: Path = DEFAULT_DATA_DIR
     media_dir: Path = Path("media")
@@ -68,6 +72,18 @@ class Settings(BaseSettings):
         if value and not _QUIET_HOURS.match(value):
             raise ValueError("expected 'HH:MM-HH:MM', e.g. '21:00-09:00', or empty for none")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{entry}' is no IP address or CIDR (or '*')") from None
+        return ",".join(entries)
 
     @field_validator("telegram_webhook_secret")
     @classmethod

@@ -129,6 +129,21 @@ class SignInFailure(Base):
     failed_at: Mapped[datetime]
 
 
+class ConsoleSession(Base):
+    """A signed-in console session: the cookie carries its token, the row says it still counts.
+
+    Kept server side so that signing out, a password change or a switched-off account ends
+    a session for good, even if its cookie is replayed. Only the token's SHA-256 is stored.
+    """
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class Neighbor(Base):
     """One neighbor on one channel address, with where they are in the dialog."""
 

@@ -27,11 +27,12 @@ from bot.console.context import (
     ConsoleContext,
     Invalid,
     NotFound,
+    Throttled,
     require_act,
     require_admin,
-    session_stamp,
     visible_conversation,
 )
+from db.console_sessions import end_officer_sessions
 from db.conversations import conversation_report
 from db.directory import save_office_hours
 from db.models import Conversation, Neighbor, Officer
@@ -154,20 +155,39 @@ async def act_on_conversation(
 # --- one's own account -----------------------------------------------------------------
 
 
-async def change_password(context: ConsoleContext, officer: Officer, data: Any) -> str:
-    """A new password; the current one is asked unless it was a one-time one. The new stamp."""
+async def change_password(
+    context: ConsoleContext, officer: Officer, data: Any, *, address: str, keep: str | None
+) -> None:
+    """A new password; every session of the officer but `keep` (this one) ends.
+
+    The current password is asked unless it was a one-time one, and a wrong one counts in
+    the sign-in throttle: a borrowed session is no way to guess it.
+    """
     body = schemas.PasswordBody.parse(data)
     if body.password != body.repeat:
         raise Invalid("passwords_differ")
-    if not officer.must_change_password and not await verify_password_off_loop(
-        officer.password_hash, body.current
-    ):
-        raise Invalid("wrong_password")
+    refusal = context.passwords.refusal(body.password, email=officer.email, name=officer.name)
+    if refusal is not None:
+        raise Invalid(refusal)
+    if not officer.must_change_password:
+        await _check_current_password(context, officer, body.current, address)
     password_hash = await hash_password_off_loop(body.password)
     async with context.sessions.begin() as session:
-        account = await session.get(Officer, officer.id)
-        set_password(account, password_hash, one_time=False)
-    return session_stamp(account)
+        set_password(await session.get(Officer, officer.id), password_hash, one_time=False)
+        await end_officer_sessions(session, officer_id=officer.id, keep=keep)
+
+
+async def _check_current_password(
+    context: ConsoleContext, officer: Officer, current: str, address: str
+) -> None:
+    now = datetime.now(UTC)
+    async with context.sessions() as session:
+        if await context.throttle.blocked(session, officer.email, address, now):
+            raise Throttled()
+    if not await verify_password_off_loop(officer.password_hash, current):
+        async with context.sessions.begin() as session:
+            await context.throttle.failed(session, officer.email, address, now)
+        raise Invalid("wrong_password")
 
 
 async def new_link_code(context: ConsoleContext, officer: Officer) -> schemas.LinkCode:
@@ -223,6 +243,7 @@ async def reset_password(context: ConsoleContext, admin: Officer, officer_id: in
     async with context.sessions.begin() as session:
         officer = await _office_account(session, admin, officer_id)
         set_password(officer, password_hash, one_time=True)
+        await end_officer_sessions(session, officer_id=officer.id)
     return officer, password
 
 
@@ -235,6 +256,8 @@ async def set_active(context: ConsoleContext, admin: Officer, officer_id: int, d
         if officer.id == admin.id:
             raise Invalid("not_yourself")
         officer.active = body.active
+        if not body.active:  # switched on again, it signs in anew
+            await end_officer_sessions(session, officer_id=officer.id)
     return officer
 
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
-from datetime import tzinfo
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from bot.auth import SignInThrottle
 from bot.channels.base import Channel
 from bot.media import MediaStore
+from bot.passwords import PasswordPolicy
+from db import console_sessions
 from db.models import Conversation, Neighbor, Officer
 from handlers.alerts import OfficeAlerts
 from handlers.texts import Texts
@@ -52,6 +56,15 @@ class Forbidden(ConsoleError):
     status = 403
 
 
+class Throttled(ConsoleError):
+    """Too many wrong passwords for this account lately: 429, nothing checked."""
+
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__("throttled")
+
+
 class NotFound(ConsoleError):
     """Does not exist, or is not the officer's to see: the same 404, so nothing leaks."""
 
@@ -71,6 +84,8 @@ class ConsoleContext:
     outbox_ready: asyncio.Event
     alerts: OfficeAlerts
     alert_channel: Channel | None  # where officers link a chat for alerts (Telegram), if it runs
+    passwords: PasswordPolicy
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
 
 def visible_offices(officer: Officer, directory: Directory) -> set[str]:
@@ -100,9 +115,30 @@ def sees_contact(officer: Officer, conversation: Conversation, neighbor: Neighbo
     return neighbor.shares_contact and officer.office_id == conversation.office_id
 
 
-def session_stamp(officer: Officer) -> str:
-    """Kept in the session cookie: a new password (or a reset) ends every other session."""
-    return hashlib.sha256(officer.password_hash.encode()).hexdigest()[:16]
+SESSION_LASTS = timedelta(hours=12)  # absolute: a session is not extended by use
+_SESSION_KEY = "session"  # the token's key in the signed cookie
+
+
+def _hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session_token() -> tuple[str, str]:
+    """A random session token for the cookie, and the hash the database keeps of it."""
+    token = secrets.token_urlsafe(32)
+    return token, _hashed(token)
+
+
+def remember_session(request: Request, token: str) -> None:
+    """A clean cookie with the new session's token (nothing of before survives: no fixation)."""
+    request.session.clear()
+    request.session[_SESSION_KEY] = token
+
+
+def session_token_hash(request: Request) -> str | None:
+    """The hash of the session token the cookie carries, if any."""
+    token = request.session.get(_SESSION_KEY)
+    return _hashed(token) if isinstance(token, str) and token else None
 
 
 async def signed_in(request: Request, context: ConsoleContext) -> Officer:
@@ -114,13 +150,19 @@ async def signed_in(request: Request, context: ConsoleContext) -> Officer:
 
 
 async def session_officer(request: Request, context: ConsoleContext) -> Officer | None:
-    """The active officer of this session, whether or not they still must change the password."""
-    officer_id = request.session.get("officer_id")
-    if not isinstance(officer_id, int):
+    """The active officer of this session, whether or not they still must change the password.
+
+    The session must still be in the database: signed out, ended by a password change or
+    expired, its cookie opens nothing.
+    """
+    token_hash = session_token_hash(request)
+    if token_hash is None:
         return None
     async with context.sessions() as session:
-        officer = await session.get(Officer, officer_id)
-    if officer is None or not officer.active or request.session.get("stamp") != session_stamp(officer):
+        officer = await console_sessions.session_officer(
+            session, token_hash=token_hash, now=datetime.now(UTC)
+        )
+    if officer is None or not officer.active:
         return None
     return officer
 

@@ -13,18 +13,24 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.auth import MIN_PASSWORD, SignInThrottle, csrf_ok, verify_password_off_loop
+from bot.auth import csrf_ok, verify_password_off_loop
 from bot.console import actions, views
 from bot.console.context import (
+    SESSION_LASTS,
     ConsoleContext,
+    ConsoleError,
     Invalid,
     NotFound,
     can_act,
+    new_session_token,
+    remember_session,
     session_officer,
-    session_stamp,
+    session_token_hash,
     visible_conversation,
 )
 from bot.console.web import Web, redirect
+from bot.passwords import MIN_PASSWORD
+from db.console_sessions import end_session, start_session
 from db.models import Message, Officer
 from db.officers import find_officer
 from db.queue import VIEWS
@@ -39,7 +45,7 @@ class Pages:
     def __init__(self, context: ConsoleContext, web: Web) -> None:
         self._context = context
         self._web = web
-        self._throttle = SignInThrottle()
+        self._throttle = context.throttle
 
     def routes(self) -> list[BaseRoute]:
         page, here = self._web.page, _conversation_page
@@ -69,7 +75,7 @@ class Pages:
         if not csrf_ok(request, form.get("csrf")):
             return self._web.render(request, "console/login.html", error="bad_form", status=403)
         email = str(form.get("email", "")).strip().lower()[:254]
-        address = request.client.host if request.client else ""
+        address = _address(request)
         now = datetime.now(UTC)
         async with self._context.sessions() as session:
             blocked = await self._throttle.blocked(session, email, address, now)
@@ -83,13 +89,21 @@ class Pages:
                 await self._throttle.failed(session, email, address, now)
                 return self._web.render(request, "console/login.html", error="bad_login", status=401)
             await self._throttle.succeeded(session, email, address)
-        request.session.clear()  # a new session at sign-in (no fixation)
-        request.session.update(officer_id=officer.id, stamp=session_stamp(officer))
+            token, token_hash = new_session_token()
+            await start_session(
+                session, token_hash=token_hash, officer_id=officer.id, now=now, lasts=SESSION_LASTS
+            )
+        remember_session(request, token)  # a new session at sign-in (no fixation)
         return redirect("/console/password" if officer.must_change_password else "/console")
 
     async def logout(self, request: Request) -> Response:
+        """Ends the session in the database: its cookie, replayed, opens nothing."""
         form = await request.form()
         if csrf_ok(request, form.get("csrf")):
+            token_hash = session_token_hash(request)
+            if token_hash is not None:
+                async with self._context.sessions.begin() as session:
+                    await end_session(session, token_hash=token_hash)
             request.session.clear()
         return redirect("/console/login")
 
@@ -108,18 +122,19 @@ class Pages:
         try:
             if not csrf_ok(request, form.get("csrf")):
                 raise Invalid("bad_form")
-            stamp = await actions.change_password(self._context, officer, form)
-        except Invalid as exc:
+            await actions.change_password(
+                self._context, officer, form, address=_address(request), keep=session_token_hash(request)
+            )
+        except ConsoleError as exc:
             return self._web.render(
                 request,
                 "console/password.html",
                 officer=officer,
                 min_password=MIN_PASSWORD,
                 error=exc.key,
-                status=403 if exc.key == "bad_form" else 400,
+                status=403 if exc.key == "bad_form" else exc.status,
             )
-        request.session["stamp"] = stamp  # this session goes on; every other one ends
-        return redirect("/console")
+        return redirect("/console")  # this session goes on; every other one ended
 
     # --- the queue ---------------------------------------------------------------------
 
@@ -180,6 +195,11 @@ class Pages:
         if path is None:
             raise NotFound("not_found")
         return FileResponse(path, headers={"Cache-Control": "private, no-store"})
+
+
+def _address(request: Request) -> str:
+    """The client's address, as uvicorn gives it: a proxy's header only if FORWARDED_ALLOW_IPS trusts it."""
+    return request.client.host if request.client else ""
 
 
 def _conversation_page(request: Request) -> str:

@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.auth import MIN_PASSWORD
 from bot.console.context import Invalid
+from bot.passwords import MIN_PASSWORD
 from handlers.officers import OUTCOMES, REPORT_STATUSES
 
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]

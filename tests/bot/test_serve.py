@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import sqlite3
 from pathlib import Path
@@ -25,6 +26,28 @@ def test_serve_starts_with_no_accounts_and_says_where_to_chat(tmp_path: Path) ->
         assert httpx.get(f"{server.url}/readyz").json()["database"] == "ok"
         assert httpx.get(f"{server.url}/chat").status_code == 200
     assert (tmp_path / "fresh.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("allowed", "counted"),
+    [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")],
+    ids=["no-proxy-by-default", "a-named-proxy"],
+)
+def test_x_forwarded_for_is_believed_only_from_forwarded_allow_ips(
+    tmp_path: Path, allowed: str, counted: str
+) -> None:
+    """By default a client cannot name its own address to escape the sign-in throttle."""
+    database = tmp_path / "proxy.db"
+    served = Served(tmp_path, f"sqlite+aiosqlite:///{database}", FORWARDED_ALLOW_IPS=allowed)
+    with served as server, httpx.Client(base_url=server.url) as browser:
+        login = browser.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+        form = {"csrf": csrf, "email": "nadie@carabineros.cl", "password": "adivinando"}
+        failed = browser.post("/console/login", data=form, headers={"X-Forwarded-For": "203.0.113.7"})
+        assert failed.status_code == 401
+    assert db_rows(database, "SELECT key FROM sign_in_failures WHERE key LIKE 'address:%'") == [
+        (f"address:{counted}",)
+    ]
 
 
 async def test_a_kill_9_mid_conversation_loses_nothing_acknowledged_and_sends_nothing_twice(
@@ -103,6 +126,11 @@ async def long_poll(client: httpx.AsyncClient, url: str, token: str, wait: float
     after = transcript[-1]["id"] if transcript else 0
     params = {"token": token, "after": after, "wait": wait}
     return transcript + (await client.get(f"{url}/chat/api/messages", params=params)).json()["messages"]
+
+
+def db_rows(database: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(database) as db:
+        return db.execute(query).fetchall()
 
 
 def db_count(database: Path, query: str) -> int:

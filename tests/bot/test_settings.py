@@ -16,6 +16,13 @@ def test_defaults_run_with_no_accounts() -> None:
     assert s.telegram_api_base_url == "https://api.telegram.org/bot"
     assert s.twilio_api_base_url == "https://api.twilio.com"
     assert (s.telegram_rate_limit, s.whatsapp_rate_limit) == (30, 80)
+    assert s.forwarded_allow_ips == ""  # no proxy is believed until one is named
+
+
+def test_forwarded_allow_ips_takes_addresses_networks_or_any(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", " 127.0.0.1, 10.0.0.0/8 ,::1")
+    assert Settings(_env_file=None).forwarded_allow_ips == "127.0.0.1,10.0.0.0/8,::1"
+    assert settings(forwarded_allow_ips="*").forwarded_allow_ips == "*"
 
 
 def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,6 +62,7 @@ def test_every_setting_is_in_env_example() -> None:
         ({"timezone": "Mars/Olympus"}, "unknown time zone"),
         ({"telegram_webhook_secret": "no spaces allowed"}, "A-Z"),
         ({"port": 0}, "port"),
+        ({"forwarded_allow_ips": "127.0.0.1, mi-proxy"}, "'mi-proxy' is no IP address"),
         ({"whatsapp_rate_limit": 0}, "whatsapp_rate_limit"),
         ({"public_url": "https://vecinos.example.cl", "secret_key": "short"}, "SECRET_KEY"),
         (

@@ -16,7 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from routing.directory import load_directory
 from routing.understand import DEFAULT_DATA_DIR
-from tests.browser.test_webchat_browser import browser  # noqa: F401 (the shared fixture)
+from tests.browser.test_webchat_browser import (
+    browser,  # noqa: F401 (the shared fixture)
+    csp_violations,
+    watch_csp,
+)
 from tests.doubles.server import Served
 
 OFFICES = sorted(load_directory(DEFAULT_DATA_DIR).offices)
@@ -41,7 +45,9 @@ def one_time_password(server: Served, office: str = "rengo", role: str = "admin"
 
 def signed_in_officer(browser: Browser, server: Served, password: str) -> Page:  # noqa: F811
     """An officer's desktop page, signed in past the first-time password, on the empty queue."""
-    officer = browser.new_context(viewport={"width": 1200, "height": 900}, locale="es-CL").new_page()
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="es-CL")
+    watch_csp(context)
+    officer = context.new_page()
     officer.goto(f"{server.url}/console")
     officer.fill("input[name=email]", "perez@carabineros.cl")
     officer.fill("input[name=password]", password)
@@ -55,7 +61,9 @@ def signed_in_officer(browser: Browser, server: Served, password: str) -> Page: 
 
 def neighbor_writes(browser: Browser, server: Served, text: str) -> Page:  # noqa: F811
     """A neighbor's phone: the web chat opened (it greets and asks the commune), then `text` sent."""
-    neighbor = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL").new_page()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL")
+    watch_csp(context)
+    neighbor = context.new_page()
     neighbor.goto(f"{server.url}/chat")
     expect(neighbor.locator(".bubble.out .text").filter(has_text="¿En qué comuna vive?")).to_be_visible(
         timeout=15_000
@@ -129,6 +137,7 @@ def test_a_neighbor_writes_an_officer_answers(browser: Browser, server: Served) 
         neighbor.locator(".bubble.out .text").filter(has_text="¿Se resolvió lo que necesitaba?")
     ).to_be_visible(timeout=15_000)
     expect(neighbor.locator(".options button")).to_have_count(2)
+    assert csp_violations(officer) == csp_violations(neighbor) == []  # the policy refused nothing
 
 
 def test_an_emergency_before_any_commune_reaches_an_officer_of_any_office(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.doubles.server import Served
 
@@ -23,6 +25,23 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Kept by the page itself: what the Content-Security-Policy refused to load or run.
+WATCH_CSP = """
+window.cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
+def watch_csp(context: BrowserContext) -> None:
+    """Every page of `context` records what the policy refused (the list must stay empty)."""
+    context.add_init_script(WATCH_CSP)
+
+
+def csp_violations(page: Page) -> list[str]:
+    return page.evaluate("window.cspViolations")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +65,11 @@ def server(tmp_path: Path) -> Iterator[Served]:
 @pytest.fixture
 def page(browser: Browser, server: Served) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-CL")
+    watch_csp(context)
     page = context.new_page()
     page.goto(f"{server.url}/chat")
     yield page
+    assert csp_violations(page) == []
     context.close()
 
 
@@ -87,3 +108,39 @@ def test_the_conversation_survives_a_reload(page: Page) -> None:
     page.reload()
     office_says(page, "Oficina de Integración Comunitaria Rengo")
     expect(page.locator(".bubble.in .text").filter(has_text="Hola")).to_have_count(1)  # no second greeting
+
+
+def png(width: int = 4, height: int = 4) -> bytes:
+    """A small real PNG (green), made here so that no file is needed."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x0b\x5a\x3a" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+def test_location_and_photo_work_under_the_security_policy(browser: Browser, server: Served) -> None:
+    """The policy allows what the chat needs: the location (Permissions-Policy) and a photo's preview."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="es-CL",
+        permissions=["geolocation"],
+        geolocation={"latitude": -34.4087, "longitude": -70.8582},  # Rengo's square
+    )
+    watch_csp(context)
+    page = context.new_page()
+    page.goto(f"{server.url}/chat")
+    office_says(page, "¿En qué comuna vive?")
+    page.locator("#location").click()
+    office_says(page, "Oficina de Integración Comunitaria Rengo")
+
+    page.locator("#photo").set_input_files({"name": "foto.png", "mimeType": "image/png", "buffer": png()})
+    thumb = page.locator("img.thumb").last
+    expect(thumb).to_be_visible(timeout=15_000)
+    assert thumb.get_attribute("src").startswith("blob:")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 4", arg=thumb.element_handle())
+    assert csp_violations(page) == []
+    context.close()

@@ -11,9 +11,9 @@ from db.migrate import migrate
 from db.models import Base
 
 TABLES = {
-    "alembic_version", "communes", "conversations", "inbound_events", "messages", "neighbors",
-    "notes", "offices", "officers", "outbox", "quick_replies", "report_followers", "report_statuses",
-    "reports", "sign_in_failures",
+    "alembic_version", "communes", "console_sessions", "conversations", "inbound_events", "messages",
+    "neighbors", "notes", "offices", "officers", "outbox", "quick_replies", "report_followers",
+    "report_statuses", "reports", "sign_in_failures",
 }  # fmt: skip
 
 

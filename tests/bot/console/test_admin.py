@@ -60,7 +60,7 @@ async def test_an_admin_creates_an_account_whose_password_is_shown_once(
 
     await sign_out(client)
     assert (await sign_in(client, "soto@carabineros.cl", password)).headers["location"] == "/console/password"
-    await set_password(client, "clave-de-soto-1")
+    await set_password(client, "ventana-azul-de-tarde")
     me = (await client.get("/api/me")).json()
     assert (me["name"], me["office"]["id"], me["can_admin"]) == ("Cabo Soto", "rengo", False)
 
@@ -71,25 +71,26 @@ async def test_a_reset_or_a_switched_off_account_ends_its_sessions(
     officer_id = await add_officer(database_url, "soto@carabineros.cl")
     async with httpx.AsyncClient(transport=client._transport, base_url="http://vecinos.test") as soto:
         await sign_in(soto, "soto@carabineros.cl")
-        await set_password(soto, "clave-de-soto-1")
+        await set_password(soto, "ventana-azul-de-tarde")
         assert (await soto.get("/console")).status_code == 200
 
         await ready_officer(client, database_url, "jefe@carabineros.cl", role="admin")
         reset = (await api_call(client, "POST", f"/api/officers/{officer_id}/reset-password")).json()
         assert reset["officer"]["must_change_password"] is True
         assert (await soto.get("/console")).headers["location"] == "/console/login"
-        assert (await sign_in(soto, "soto@carabineros.cl", "clave-de-soto-1")).status_code == 401
+        assert (await sign_in(soto, "soto@carabineros.cl", "ventana-azul-de-tarde")).status_code == 401
         assert (await sign_in(soto, "soto@carabineros.cl", reset["one_time_password"])).status_code == 303
-        await set_password(soto, "clave-de-soto-2")
+        await set_password(soto, "ventana-roja-de-noche")
 
         await post_form(client, f"/console/admin/officers/{officer_id}/active", ADMIN, active="0")
         assert (await soto.get("/console")).headers["location"] == "/console/login"
-        assert (await sign_in(soto, "soto@carabineros.cl", "clave-de-soto-2")).status_code == 401
+        assert (await sign_in(soto, "soto@carabineros.cl", "ventana-roja-de-noche")).status_code == 401
         page = (await client.get(ADMIN)).text
         assert "desactivada" in page and "Activar" in page
 
         await post_form(client, f"/console/admin/officers/{officer_id}/active", ADMIN, active="1")
-        assert (await sign_in(soto, "soto@carabineros.cl", "clave-de-soto-2")).headers[
+        assert (await soto.get("/console")).headers["location"] == "/console/login"  # not revived
+        assert (await sign_in(soto, "soto@carabineros.cl", "ventana-roja-de-noche")).headers[
             "location"
         ] == "/console"
 

@@ -65,14 +65,14 @@ async def test_an_office_sees_its_figures_and_a_supervisor_the_prefectures(
 
     await add_officer(database_url, "jefa@carabineros.cl", office="san-fernando", role="supervisor")
     await sign_in(client, "jefa@carabineros.cl")
-    await set_password(client, "clave-de-la-jefa")
+    await set_password(client, "lluvia-sobre-el-valle")
     colchagua = (await client.get("/api/figures")).json()
     assert colchagua["conversations"] == 0 and "rengo" not in [o["id"] for o in colchagua["offices"]]
     await sign_out(client)
 
     await add_officer(database_url, "jefe@carabineros.cl", office="machali", role="supervisor")
     await sign_in(client, "jefe@carabineros.cl")
-    await set_password(client, "clave-del-jefe-1")
+    await set_password(client, "camino-viejo-al-cerro")
     cachapoal = (await client.get("/api/figures")).json()
     assert cachapoal["conversations"] == 4
     by_office = {

@@ -48,10 +48,10 @@ async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
     assert (await client.get("/api/me")).status_code == 401  # not before choosing a password
 
     short = await set_password(client, "corta")
-    assert short.status_code == 400 and "al menos 10" in short.text and "muy corta" in short.text
+    assert short.status_code == 400 and "al menos 12" in short.text and "muy corta" in short.text
     differ = await set_password(client, "x" * 12, "y" * 12)
     assert differ.status_code == 400 and "no coinciden" in differ.text
-    assert (await set_password(client, "nueva-clave-123")).headers["location"] == "/console"
+    assert (await set_password(client, "puerta-verde-del-patio")).headers["location"] == "/console"
 
     page = await client.get("/console")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
@@ -64,7 +64,7 @@ async def test_signing_in_sets_the_password_then_shows_only_the_own_office(
     await client.post("/console/logout", data={"csrf": csrf_of(page)})
     assert (await client.get("/console")).headers["location"] == "/console/login"
     assert (await sign_in(client, "perez@carabineros.cl", PASSWORD)).status_code == 401  # the old one
-    assert (await sign_in(client, "perez@carabineros.cl", "nueva-clave-123")).headers[
+    assert (await sign_in(client, "perez@carabineros.cl", "puerta-verde-del-patio")).headers[
         "location"
     ] == "/console"
 
@@ -98,7 +98,7 @@ async def test_a_supervisor_sees_the_prefecture_and_only_reads(
     await neighbor_waits(client, "machali")
     await neighbor_waits(client, "pichilemu")  # Colchagua: not hers
     await sign_in(client, "jefa@carabineros.cl")
-    await set_password(client, "p" * 12)
+    await set_password(client, "mirador-del-cerro")
     page = await client.get("/console")
     assert "En espera (1)" in page.text and "Machalí" in page.text and "Pichilemu" not in page.text
     assert "acceso de lectura" in page.text

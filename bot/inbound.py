@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clean import clean_json, clean_text
 from bot.media import MediaStore
 from bot.metrics import Metrics
+from db.errors import bug_report, describe, is_outage
 from db.inbound import record_inbound
 from db.models import Office
 from db.neighbors import add_bot_messages
@@ -55,11 +57,13 @@ class InboundPipeline:
     async def receive(self, message: InboundMessage, payload: dict[str, Any] | None = None) -> bool:
         """Handle `message` once; False when it is a platform retry of an event already stored.
 
-        Raises `SQLAlchemyError` or `OSError` (a connection refused) when the database is down:
-        the caller must then not acknowledge, so that the platform retries.
+        Raises `SQLAlchemyError` or `OSError` (a connection refused) when the database is down
+        (`db.errors.is_outage`): the caller must then not acknowledge, so that the platform
+        retries. The payload is stored cleaned (no NUL, no lone surrogate), like every field
+        the channel adapters checked.
         """
         started = time.perf_counter()
-        payload = payload if payload is not None else _payload_of(message)
+        payload = clean_json(payload if payload is not None else _payload_of(message))
         now = datetime.now(UTC)
         try:
             async with self._sessions.begin() as session:
@@ -76,8 +80,15 @@ class InboundPipeline:
                     return False
                 turn = await self._dialog.handle(session, message)
                 await self._queue_replies(session, turn, f"in:{event_id}", now)
-        except (SQLAlchemyError, OSError):  # the database, not the handling: the platform retries
-            raise
+        except (SQLAlchemyError, OSError) as exc:
+            if is_outage(exc):  # the database is away, not the handling: the platform retries
+                raise
+            # The database refused what handling wrote: a bug, kept like any other.
+            log.error(
+                "inbound: handling %s:%s failed: %s", message.channel, message.platform_id, bug_report(exc)
+            )
+            self._metrics.handling_errors.inc()
+            await self._keep_after_failure(message, payload, now, describe(exc))
         except Exception as exc:
             log.exception("inbound: handling %s:%s failed", message.channel, message.platform_id)
             self._metrics.handling_errors.inc()
@@ -170,7 +181,7 @@ class InboundPipeline:
                 address=message.address,
                 payload=payload,
                 now=now,
-                error=error,
+                error=clean_text(error),
             )
             if event_id is None:
                 return

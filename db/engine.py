@@ -18,17 +18,25 @@ SQLITE_BUSY_TIMEOUT_S = 15
 
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine for `database_url` (sqlite+aiosqlite or postgresql+asyncpg)."""
+    """An async engine for `database_url` (sqlite+aiosqlite or postgresql+asyncpg).
+
+    Its errors never show the statement's values: they are neighbors' words and numbers.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_recycle=1800)
+        return create_async_engine(url, pool_recycle=1800, hide_parameters=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # One connection: SQLite has one writer, and transactions queueing on an asyncio pool
     # are served in order, where several connections would sleep in SQLite's busy handler
     # (up to 100 ms a try) waiting for each other.
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=1, max_overflow=0, pool_timeout=60
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     event.listen(engine.sync_engine, "begin", _begin_immediate)

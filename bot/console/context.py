@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.channels.base import Channel
 from bot.media import MediaStore
+from db.limits import fits_id
 from db.models import Conversation, Neighbor, Officer
 from handlers.alerts import OfficeAlerts
 from handlers.texts import Texts
@@ -103,6 +104,12 @@ def sees_contact(officer: Officer, conversation: Conversation, neighbor: Neighbo
 def session_stamp(officer: Officer) -> str:
     """Kept in the session cookie: a new password (or a reset) ends every other session."""
     return hashlib.sha256(officer.password_hash.encode()).hexdigest()[:16]
+
+
+def check_path_ids(request: Request) -> None:
+    """An id in the path that no row can have (past PostgreSQL's `integer`) is not found."""
+    if any(isinstance(value, int) and not fits_id(value) for value in request.path_params.values()):
+        raise NotFound("not_found")
 
 
 async def signed_in(request: Request, context: ConsoleContext) -> Officer:

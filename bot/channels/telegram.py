@@ -1,7 +1,8 @@
 """The Telegram channel, on python-telegram-bot: updates in, replies out.
 
 Webhook mode (`PUBLIC_URL` set): `POST /telegram/webhook` checks Telegram's secret token
-first (403), parses the update (400), stores and handles it through the inbound pipeline,
+first (403), parses the update (400 if it is none; an oddly shaped one is tidied by
+`telegram_input.py` and kept), stores and handles it through the inbound pipeline,
 and only then answers 200, so a crash before that makes Telegram send it again and its
 `update_id` makes a retry harmless. Polling mode: our own getUpdates loop confirms an
 update (the next offset) only once it is stored, which PTB's Updater does not promise.

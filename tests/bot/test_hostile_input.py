@@ -16,7 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.channels.webchat_input import CLIENT_ID, TOKEN
 from db.engine import create_engine, create_sessionmaker
+from db.limits import ADDRESS, PLATFORM_ID
 from db.models import InboundEvent, Message, Neighbor, Officer, OutboxMessage
 from tests.bot.all_channels import api_json, chat_message, serving, telegram_update, twilio_post
 from tests.bot.console.people import api_call, first_conversation, neighbor_waits, post_form, ready_officer
@@ -305,3 +307,8 @@ async def test_a_quick_reply_title_past_its_column_is_refused_with_its_reason(
     )
     assert response.status_code == 303 and response.headers["location"].endswith("error=too_long")
     assert await rows(database_url, OutboxMessage) == []
+
+
+def test_the_longest_web_chat_token_and_message_id_fit_their_columns() -> None:
+    assert TOKEN.fullmatch("t" * 64) and CLIENT_ID.fullmatch("c" * 63)
+    assert len("t" * 64) <= ADDRESS and len("t" * 64 + ":" + "c" * 63) <= PLATFORM_ID

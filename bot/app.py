@@ -40,6 +40,7 @@ from bot.settings import Settings
 from bot.supervisor import Supervisor
 from db.directory import office_hours, sync_directory
 from db.engine import create_engine, create_sessionmaker
+from db.errors import bug_report, describe, is_outage
 from db.migrate import migrate
 from handlers.alerts import OfficeAlerts
 from handlers.neighbor import Dialog
@@ -214,10 +215,14 @@ def _exception_handlers(texts: Texts) -> dict:
             detail = texts("http.method_not_allowed")
         return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
 
-    async def database_down(request: Request, exc: Exception) -> Response:
-        log.error("database unavailable: %s", exc)
-        return JSONResponse(
-            {"error": texts("http.database_down")}, status_code=503, headers={"Retry-After": "30"}
-        )
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """An outage is 503 (come back later); anything else the database refused is a bug."""
+        if is_outage(exc):
+            log.error("database unavailable: %s", describe(exc))
+            return JSONResponse(
+                {"error": texts("http.database_down")}, status_code=503, headers={"Retry-After": "30"}
+            )
+        log.error("database error on %s %s (a bug): %s", request.method, request.url.path, bug_report(exc))
+        return JSONResponse({"error": texts("http.server_error")}, status_code=500)
 
-    return {HTTPException: http_error, SQLAlchemyError: database_down, OSError: database_down}
+    return {HTTPException: http_error, SQLAlchemyError: database_error, OSError: database_error}

@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clean import clean_json, clean_text
 from bot.media import MediaStore
 from bot.metrics import Metrics
+from db.errors import bug_report, describe, is_outage
 from db.inbound import inbound_exists, record_inbound
 from db.models import Office
 from db.neighbors import add_bot_messages
@@ -65,8 +67,9 @@ class InboundPipeline:
 
         `fetch_media` downloads the message's files: only for an event not stored yet, and
         what a retry racing it downloaded is deleted. Raises `SQLAlchemyError` or `OSError`
-        (a connection refused) when the database is down: the caller must then not
-        acknowledge, so that the platform retries.
+        (a connection refused) when the database is down (`db.errors.is_outage`): the caller
+        must then not acknowledge, so that the platform retries. The payload is stored
+        cleaned (no NUL, no lone surrogate), like every field the channel adapters checked.
         """
         if fetch_media is not None:
             async with self._sessions() as session:
@@ -74,7 +77,7 @@ class InboundPipeline:
                     self._metrics.duplicates.labels(channel=message.channel).inc()
                     return False
             message = replace(message, media=await fetch_media())
-        payload = payload if payload is not None else _payload_of(message)
+        payload = clean_json(payload if payload is not None else _payload_of(message))
         now = datetime.now(UTC)
         accepted = await self._handle(message, payload, now)
         if not accepted:
@@ -100,8 +103,15 @@ class InboundPipeline:
                 await release_waiting(session, channel=message.channel, address=message.address, now=now)
                 turn = await self._dialog.handle(session, message)
                 await self._queue_replies(session, turn, f"in:{event_id}", now)
-        except (SQLAlchemyError, OSError):  # the database, not the handling: the platform retries
-            raise
+        except (SQLAlchemyError, OSError) as exc:
+            if is_outage(exc):  # the database is away, not the handling: the platform retries
+                raise
+            # The database refused what handling wrote: a bug, kept like any other.
+            log.error(
+                "inbound: handling %s:%s failed: %s", message.channel, message.platform_id, bug_report(exc)
+            )
+            self._metrics.handling_errors.inc()
+            await self._keep_after_failure(message, payload, now, describe(exc))
         except Exception as exc:
             # No platform id: the web chat's carries the neighbor's token.
             log.exception("inbound: handling a %s message failed; it is kept with the error", message.channel)
@@ -195,7 +205,7 @@ class InboundPipeline:
                 address=message.address,
                 payload=payload,
                 now=now,
-                error=error,
+                error=clean_text(error),
             )
             if event_id is None:
                 return

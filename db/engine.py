@@ -20,7 +20,7 @@ SQLITE_BUSY_TIMEOUT_S = 15
 def create_engine(database_url: str) -> AsyncEngine:
     """An async engine for `database_url` (sqlite+aiosqlite or postgresql+asyncpg).
 
-    Its errors never show the statement's parameters: they carry what neighbors wrote.
+    Its errors never show the statement's values: they are neighbors' words and numbers.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":

@@ -1,7 +1,8 @@
 """The Telegram channel, on python-telegram-bot: updates in, replies out.
 
 Webhook mode (`PUBLIC_URL` set): `POST /telegram/webhook` checks Telegram's secret token
-first (403), parses the update (400), stores and handles it through the inbound pipeline,
+first (403), parses the update (400 if it is none; an oddly shaped one is tidied by
+`telegram_input.py` and kept), stores and handles it through the inbound pipeline,
 and only then answers 200, so a crash before that makes Telegram send it again and its
 `update_id` makes a retry harmless. Polling mode: our own getUpdates loop confirms an
 update (the next offset) only once it is stored, which PTB's Updater does not promise.
@@ -23,6 +24,7 @@ import logging
 import re
 import warnings
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
@@ -44,10 +46,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Channel, SendError, split_text
+from bot.channels.telegram_input import MAX_CALLBACK_DATA, MAX_TEXT, tidy_update, update_id_of
+from bot.clean import clip, text_or_none
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.settings import Settings
 from bot.supervisor import Loop
+from db.limits import DISPLAY_NAME, MEDIA_REF
 from handlers.events import InboundMessage, Location, Media, Reply, numbered_text
 from handlers.texts import Texts
 
@@ -56,8 +61,6 @@ log = logging.getLogger(__name__)
 NAME = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "callback_query"]
-MAX_TEXT = 4096  # https://core.telegram.org/bots/api#sendmessage
-MAX_CALLBACK_DATA = 64
 POLL_TIMEOUT_S = 25
 POLL_RETRY_S = 5
 COMMANDS = ("start", "menu", "comuna", "baja", "alta", "borrar", "ayuda")
@@ -140,10 +143,15 @@ class TelegramChannel(Channel):
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        update = _parse_update(await request.body(), self.bot)
-        if update is None:
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
+            data = None
+        if update_id_of(data) is None:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
-        await self._receive(update)
+        update = _parse_update(tidy_update(data), self.bot)
+        if update is not None:
+            await self._receive(update)
         return JSONResponse({})
 
     async def _poll(self) -> None:
@@ -181,9 +189,9 @@ class TelegramChannel(Channel):
                 address=str(chat_id),
                 platform_id=platform_id,
                 received_at=datetime.now(UTC),
-                text=label or query.data or "",
-                option=query.data,
-                display_name=query.from_user.first_name,
+                text=clip(label or query.data or "", MAX_TEXT),
+                option=text_or_none(query.data, MAX_CALLBACK_DATA),
+                display_name=text_or_none(query.from_user.first_name, DISPLAY_NAME) or None,
             )
         )
         # The client shows a spinner until the query is answered.
@@ -223,7 +231,9 @@ class TelegramChannel(Channel):
                 received_at=message.date or datetime.now(UTC),
                 text=_text_of(message),
                 location=Location(location.latitude, location.longitude) if location else None,
-                display_name=message.from_user.first_name if message.from_user else None,
+                display_name=text_or_none(message.from_user.first_name, DISPLAY_NAME)
+                if message.from_user
+                else None,
             ),
             fetch_media=functools.partial(self._media_of, message) if has_media else None,
         )
@@ -239,10 +249,13 @@ class TelegramChannel(Channel):
         try:
             telegram_file = await self.bot.get_file(file_id)
             ref = self._media.save(bytes(await telegram_file.download_as_bytearray()), extension)
-        except TelegramError:
-            # Kept as Telegram's id: the file can be fetched later, the message is not lost.
-            log.warning("telegram: could not download a %s; keeping its file id", kind)
-            ref = f"telegram:{file_id}"
+        except Exception as exc:  # TelegramError, but also httpx's or the disk's (OSError)
+            # Kept as Telegram's id: the file can be fetched later, the message is not lost,
+            # and Telegram is not made to retry what would fail again.
+            log.warning(
+                "telegram: could not download a %s (%s); keeping its file id", kind, type(exc).__name__
+            )
+            ref = f"telegram:{file_id}"[:MEDIA_REF]
         return (Media(kind, ref, content_type),)
 
     # --- outbound ----------------------------------------------------------------------
@@ -281,26 +294,17 @@ class TelegramChannel(Channel):
         return message_id
 
 
-def _parse_update(body: bytes, bot: Bot) -> Update | None:
-    """The update in a webhook body, or None if it is not one we can handle."""
+def _parse_update(data: dict[str, Any], bot: Bot) -> Update | None:
+    """The tidied update as PTB's, or None (logged) if PTB still cannot read it."""
     try:
-        data = json.loads(body)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return None
-        update = Update.de_json(data, bot)
-    except Exception:  # PTB's parsers raise anything on malformed input; it is the sender's fault
+        return Update.de_json(data, bot)
+    except Exception:  # PTB's parsers raise anything; the update is acknowledged all the same
+        log.warning("telegram: could not read update %s; acknowledged, nothing kept", data["update_id"])
         return None
-    message = update.message
-    if message is not None and not (isinstance(message.chat.id, int) and message.chat.type):
-        return None
-    query = update.callback_query
-    if query is not None and not (isinstance(query.from_user.id, int) and isinstance(query.data, str | None)):
-        return None
-    return update
 
 
 def _text_of(message: Message) -> str:
-    text = message.text or message.caption or ""
+    text = clip(message.text or message.caption or "", MAX_TEXT)
     if text.startswith("/"):
         command = text.split()[0].split("@")[0][1:].lower()  # "/menu@VecinosBot" -> "menu"
         return START if command == "start" else command

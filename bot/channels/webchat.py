@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +25,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from bot.channels.base import Channel
+from bot.channels.webchat_input import MAX_TEXT, read_identity, read_message, read_poll
+from bot.clean import clean_text
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore, image_extension
 from db.models import Message, OutboxMessage
@@ -36,12 +36,8 @@ from handlers.events import InboundMessage, Location, Media, Reply
 from handlers.texts import Texts
 
 NAME = "webchat"
-MAX_TEXT = 4000
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_WAIT_S = 25
 POLL_FALLBACK_S = 2.0  # other workers' replies are found by polling the database
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,63}$")
 _PAGE_TEXTS = ("start", "you", "office", "sending", "retrying", "location_denied", "photo_too_big")
 
 
@@ -92,27 +88,16 @@ class WebChat(Channel):
         return self._templates.TemplateResponse(request, "chat.html", context)
 
     async def post_message(self, request: Request) -> Response:
-        body = await _json_object(request, self._texts)
-        token, client_id = self._identity(body.get("token"), body.get("client_id"))
-        text = body.get("text", "")
-        location = body.get("location")
-        if not isinstance(text, str):
-            raise HTTPException(400, self._texts("webchat.bad_message"))
-        if len(text) > MAX_TEXT:
-            raise HTTPException(413, self._texts("webchat.too_long", limit=MAX_TEXT))
-        if location is not None:
-            location = self._location(location)
-        elif not text.strip():
-            raise HTTPException(400, self._texts("webchat.empty"))
-        option = body.get("option")
+        body = read_message(await _json_object(request, self._texts), self._texts)
+        location = body.location
         message = InboundMessage(
             channel=NAME,
-            address=token,
-            platform_id=f"{token}:{client_id}",
+            address=body.token,
+            platform_id=f"{body.token}:{body.client_id}",
             received_at=datetime.now(UTC),
-            text=text,
-            option=option if isinstance(option, str) else None,
-            location=location,
+            text=body.text,
+            option=body.option,
+            location=Location(location.latitude, location.longitude) if location else None,
         )
         accepted = await self._pipeline.receive(message)
         return JSONResponse({"accepted": True, "duplicate": not accepted}, status_code=202)
@@ -123,7 +108,7 @@ class WebChat(Channel):
         except Exception as exc:  # multipart parsing errors have no common base
             raise HTTPException(400, self._texts("webchat.bad_photo")) from exc
         try:
-            token, client_id = self._identity(form.get("token"), form.get("client_id"))
+            token, client_id = read_identity(form.get("token"), form.get("client_id"), self._texts)
             upload, caption = form.get("file"), form.get("caption") or ""
             if not isinstance(upload, UploadFile) or not isinstance(caption, str):
                 raise HTTPException(400, self._texts("webchat.bad_photo"))
@@ -141,7 +126,7 @@ class WebChat(Channel):
             address=token,
             platform_id=f"{token}:{client_id}",
             received_at=datetime.now(UTC),
-            text=caption[:MAX_TEXT],
+            text=clean_text(caption)[:MAX_TEXT],
             media=(Media("photo", ref, f"image/{extension[1:]}"),),
         )
         accepted = await self._pipeline.receive(message)  # a duplicate's file is deleted
@@ -149,15 +134,8 @@ class WebChat(Channel):
 
     async def list_messages(self, request: Request) -> Response:
         """The transcript after `after`, waiting up to `wait` seconds for something new."""
-        token = request.query_params.get("token", "")
-        if not _TOKEN.match(token):
-            raise HTTPException(400, self._texts("webchat.bad_token"))
-        try:
-            after = int(request.query_params.get("after", "0"))
-            wait = min(float(request.query_params.get("wait", "0")), MAX_WAIT_S)
-        except ValueError as exc:
-            raise HTTPException(400, self._texts("webchat.bad_message")) from exc
-        deadline = time.monotonic() + max(wait, 0.0)
+        token, after, wait = read_poll(request.query_params, self._texts)
+        deadline = time.monotonic() + wait
         while True:
             arrival = self._arrivals.setdefault(token, asyncio.Event())
             messages = await self._transcript(token, after)
@@ -203,32 +181,11 @@ class WebChat(Channel):
             rows = (await session.execute(query)).scalars().all()
         return [_as_json(row) for row in rows]
 
-    def _identity(self, token: Any, client_id: Any) -> tuple[str, str]:
-        if not isinstance(token, str) or not _TOKEN.match(token):
-            raise HTTPException(400, self._texts("webchat.bad_token"))
-        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
-            raise HTTPException(400, self._texts("webchat.bad_message"))
-        return token, client_id
-
-    def _location(self, value: Any) -> Location:
-        try:
-            latitude, longitude = float(value["latitude"]), float(value["longitude"])
-        except (TypeError, KeyError, ValueError) as exc:
-            raise HTTPException(400, self._texts("webchat.bad_location")) from exc
-        if not (
-            math.isfinite(latitude)
-            and math.isfinite(longitude)
-            and -90 <= latitude <= 90
-            and -180 <= longitude <= 180
-        ):
-            raise HTTPException(400, self._texts("webchat.bad_location"))
-        return Location(latitude, longitude)
-
 
 async def _json_object(request: Request, texts: Texts) -> dict[str, Any]:
     try:
         body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deep
         raise HTTPException(400, texts("webchat.bad_message")) from exc
     if not isinstance(body, dict):
         raise HTTPException(400, texts("webchat.bad_message"))

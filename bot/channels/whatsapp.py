@@ -17,6 +17,7 @@ import base64
 import functools
 import json
 import logging
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,9 +35,11 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import Channel, SendError, split_text
+from bot.clean import clean_text, clip, text_or_none
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
 from bot.settings import Settings
+from db.limits import ADDRESS, DISPLAY_NAME, MEDIA_REF, PLATFORM_ID
 from db.neighbors import find_neighbor
 from db.outbox import mark_unreachable, record_delivery
 from handlers.events import InboundMessage, Location, Media, Reply, numbered_text
@@ -48,6 +51,8 @@ INBOUND_PATH = "/twilio/whatsapp"
 STATUS_PATH = "/twilio/status"
 TWILIO_API = "https://api.twilio.com"
 MAX_TEXT = 1600  # a WhatsApp message body through Twilio
+MAX_INBOUND_TEXT = 4096  # WhatsApp's own limit: no real message is longer
+MAX_OPTION = 128
 REPLY_WINDOW = timedelta(hours=24)
 MEDIA_TIMEOUT_S = 8
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -150,28 +155,22 @@ class WhatsAppChannel(Channel):
         form = await self._signed_form(request)
         if form is None:
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        sid, sender = form.get("MessageSid"), form.get("From")
-        if (
-            not isinstance(sid, str)
-            or not sid
-            or not isinstance(sender, str)
-            or not sender.startswith("whatsapp:")
-        ):
-            return JSONResponse({"error": "not a WhatsApp message"}, status_code=400)
-        try:
-            location = _location(form)
-        except ValueError:
-            return JSONResponse({"error": "bad location"}, status_code=400)
+        # The message's id and its sender's number are taken whole or not at all (a clipped
+        # one would be another's); past them, Twilio signed it: whatever else is odd is
+        # cleaned, clipped to its column or dropped, and the message kept.
+        sid, sender = _str(form.get("MessageSid")), _str(form.get("From"))
         address = sender.removeprefix("whatsapp:")
+        if not (_fits(sid, PLATFORM_ID) and sender.startswith("whatsapp:") and _fits(address, ADDRESS)):
+            return JSONResponse({"error": "not a WhatsApp message"}, status_code=400)
         message = InboundMessage(
             channel=NAME,
             address=address,
             platform_id=sid,
             received_at=datetime.now(UTC),
-            text=_text_of(form),
-            option=_str(form.get("ButtonPayload")) or None,
-            location=location,
-            display_name=_str(form.get("ProfileName")) or None,
+            text=clip(_text_of(form), MAX_INBOUND_TEXT),
+            option=clip(_str(form.get("ButtonPayload")), MAX_OPTION) or None,
+            location=_location(form),
+            display_name=text_or_none(form.get("ProfileName"), DISPLAY_NAME) or None,
             contact_shareable=True,
         )
         payload = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -185,11 +184,11 @@ class WhatsAppChannel(Channel):
         form = await self._signed_form(request)
         if form is None:
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        sid, status = _str(form.get("MessageSid")), _str(form.get("MessageStatus"))
-        if not sid or not status:
+        sid, status = _str(form.get("MessageSid")), clip(_str(form.get("MessageStatus")), 32)
+        if not _fits(sid, PLATFORM_ID) or not status:
             return JSONResponse({"error": "not a status callback"}, status_code=400)
-        code = _str(form.get("ErrorCode"))
-        error = f"{code}: {_str(form.get('ErrorMessage'))}".strip(": ") if code else None
+        code = clip(_str(form.get("ErrorCode")), 16)
+        error = clip(f"{code}: {_str(form.get('ErrorMessage'))}".strip(": "), 1000) if code else None
         async with self._sessions.begin() as session:
             row = await record_delivery(
                 session,
@@ -198,20 +197,21 @@ class WhatsAppChannel(Channel):
                 error=error,
                 waits=code == str(OUTSIDE_WINDOW),
             )
-            if row is not None and code.isdigit() and int(code) in UNREACHABLE:
+            if row is not None and code.isascii() and code.isdigit() and int(code) in UNREACHABLE:
                 await mark_unreachable(session, channel=NAME, address=row.address, error=error or code)
         return Response(status_code=204)
 
     async def _fetch_media(self, form: FormData) -> tuple[Media, ...]:
         """Photos, voice notes and documents, fetched with the account's credentials."""
-        count = int(_str(form.get("NumMedia")) or 0) if _str(form.get("NumMedia")).isdigit() else 0
+        number = _str(form.get("NumMedia"))
+        count = int(number) if number.isascii() and number.isdigit() and len(number) <= 2 else 0
         media = []
         async with httpx.AsyncClient(
             auth=(self._account_sid, self._auth_token), follow_redirects=True, timeout=MEDIA_TIMEOUT_S
         ) as client:
             for index in range(min(count, 10)):
-                url = _str(form.get(f"MediaUrl{index}"))
-                content_type = _str(form.get(f"MediaContentType{index}"))
+                url = clean_text(_str(form.get(f"MediaUrl{index}")))
+                content_type = clip(_str(form.get(f"MediaContentType{index}")), 128)
                 kind = (
                     "photo"
                     if content_type.startswith("image/")
@@ -223,9 +223,12 @@ class WhatsAppChannel(Channel):
                     response = await client.get(url)
                     response.raise_for_status()
                     ref = self._media.save(response.content, _EXTENSIONS.get(content_type, ""))
-                except (httpx.HTTPError, ValueError):
-                    log.warning("whatsapp: could not fetch a %s; keeping its address", kind)
-                    ref = f"twilio:{url}"
+                except Exception as exc:  # httpx's errors (InvalidURL is none of HTTPError), the disk's
+                    # Kept by its address: the message is not lost, and Twilio not made to retry.
+                    log.warning(
+                        "whatsapp: could not fetch a %s (%s); keeping its address", kind, type(exc).__name__
+                    )
+                    ref = f"twilio:{url}"[:MEDIA_REF]
                 media.append(Media(kind, ref, content_type))
         return tuple(media)
 
@@ -294,10 +297,28 @@ def _text_of(form: FormData) -> str:
 
 
 def _location(form: FormData) -> Location | None:
+    """The shared point; one that is not a point on the Earth is dropped, the message kept."""
     latitude, longitude = _str(form.get("Latitude")), _str(form.get("Longitude"))
     if not latitude and not longitude:
         return None
-    return Location(float(latitude), float(longitude))
+    try:
+        point = Location(float(latitude), float(longitude))
+    except ValueError:
+        point = None
+    if point is None or not (
+        math.isfinite(point.latitude)
+        and math.isfinite(point.longitude)
+        and abs(point.latitude) <= 90
+        and abs(point.longitude) <= 180
+    ):
+        log.warning("whatsapp: a location that is none; keeping the message without it")
+        return None
+    return point
+
+
+def _fits(value: str, limit: int) -> bool:
+    """An id or address as it must be stored: not empty, not too long, nothing to clean."""
+    return 0 < len(value) <= limit and clean_text(value) == value
 
 
 def _str(value: Any) -> str:

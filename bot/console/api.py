@@ -27,6 +27,7 @@ from bot.console.context import (
     ConsoleError,
     Forbidden,
     Invalid,
+    check_path_ids,
     require_admin,
     signed_in,
     visible_conversation,
@@ -235,6 +236,7 @@ class Api:
                 officer = await signed_in(request, self._context)
                 if endpoint.method != "GET" and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
                     raise Forbidden("bad_form")
+                check_path_ids(request)
                 data = await _json_body(request) if endpoint.body is not None else None
                 result = await endpoint.handler(request, officer, data)
             except ConsoleError as exc:
@@ -351,7 +353,7 @@ class Api:
 async def _json_body(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too big a number, nested too deep
         raise Invalid("bad_json") from None
 
 

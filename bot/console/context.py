@@ -24,6 +24,7 @@ from bot.channels.base import Channel
 from bot.media import MediaStore
 from bot.passwords import PasswordPolicy
 from db import console_sessions
+from db.limits import fits_id
 from db.models import Conversation, Neighbor, Officer
 from handlers.alerts import OfficeAlerts
 from handlers.texts import Texts
@@ -139,6 +140,12 @@ def session_token_hash(request: Request) -> str | None:
     """The hash of the session token the cookie carries, if any."""
     token = request.session.get(_SESSION_KEY)
     return _hashed(token) if isinstance(token, str) and token else None
+
+
+def check_path_ids(request: Request) -> None:
+    """An id in the path that no row can have (past PostgreSQL's `integer`) is not found."""
+    if any(isinstance(value, int) and not fits_id(value) for value in request.path_params.values()):
+        raise NotFound("not_found")
 
 
 async def signed_in(request: Request, context: ConsoleContext) -> Officer:

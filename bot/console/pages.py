@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.auth import csrf_ok, verify_password_off_loop
+from bot.clean import clean_text, clip
 from bot.console import actions, views
 from bot.console.context import (
     SESSION_LASTS,
@@ -31,6 +32,7 @@ from bot.console.context import (
 from bot.console.web import Web, redirect
 from bot.passwords import MIN_PASSWORD
 from db.console_sessions import end_session, start_session
+from db.limits import OFFICER_EMAIL
 from db.models import Message, Officer
 from db.officers import find_officer
 from db.queue import VIEWS
@@ -74,7 +76,7 @@ class Pages:
         form = await request.form()
         if not csrf_ok(request, form.get("csrf")):
             return self._web.render(request, "console/login.html", error="bad_form", status=403)
-        email = str(form.get("email", "")).strip().lower()[:254]
+        email = clip(str(form.get("email", "")).strip().lower(), OFFICER_EMAIL)
         address = _address(request)
         now = datetime.now(UTC)
         async with self._context.sessions() as session:
@@ -82,7 +84,7 @@ class Pages:
             officer = None if blocked else await find_officer(session, email=email)
         if blocked:
             return self._web.render(request, "console/login.html", error="throttled", status=429)
-        password = str(form.get("password", ""))
+        password = clean_text(str(form.get("password", "")))  # as the password form stored it
         valid = await verify_password_off_loop(officer.password_hash if officer else None, password)
         async with self._context.sessions.begin() as session:
             if not valid or officer is None or not officer.active:

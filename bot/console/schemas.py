@@ -6,18 +6,22 @@ the same message; the OpenAPI document (`/api/openapi.json`) is generated from t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.clean import clean_json
 from bot.console.context import Invalid
 from bot.passwords import MIN_PASSWORD
+from db.limits import OFFICER_EMAIL, OFFICER_NAME, QUICK_REPLY_TITLE
 from handlers.officers import OUTCOMES, REPORT_STATUSES
 
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 ReportStatusValue = Literal[REPORT_STATUSES]  # type: ignore[valid-type]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_HOURS_ENTRY = 64  # "lun-vie 08:30-17:30" and its like
 
 
 class Body(BaseModel):
@@ -28,9 +32,15 @@ class Body(BaseModel):
 
     @classmethod
     def parse(cls, data: Any) -> Any:
-        """The validated body, or `Invalid` with the key of the first refused field's text."""
+        """The validated body, or `Invalid` with the key of the first refused field's text.
+
+        Its strings are cleaned first (`bot.clean`): PostgreSQL would refuse a NUL or a lone
+        surrogate that SQLite stores, and the two must answer alike.
+        """
+        if isinstance(data, Mapping):  # a form, or a JSON object
+            data = {key: data[key] for key in data}
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(clean_json(data))
         except ValidationError as exc:
             error = exc.errors()[0]
             field = str(error["loc"][0]) if error["loc"] else ""
@@ -89,8 +99,8 @@ class PasswordBody(Body):
 class OfficerBody(Body):
     """A new account in the admin's office."""
 
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    name: str = Field(min_length=1, max_length=OFFICER_NAME)
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=OFFICER_EMAIL)
     role: Literal["officer", "admin"] = "officer"
     refusals: ClassVar = {"name": "needs_name", "email": "bad_email", "role": "bad_role"}
 
@@ -110,7 +120,7 @@ class OnCallBody(Body):
 class HoursBody(Body):
     """The office's opening hours, as neighbors are told them."""
 
-    hours: list[str] = Field(
+    hours: list[Annotated[str, Field(max_length=MAX_HOURS_ENTRY)]] = Field(
         max_length=21, description='Entries like "lun-vie 08:30-17:30" or "sab 09:00-13:00"; [] for none.'
     )
     refusals: ClassVar = {"hours": "bad_hours"}
@@ -119,7 +129,7 @@ class HoursBody(Body):
 class QuickReplyBody(Body):
     """A ready answer for the office's officers."""
 
-    title: str = Field(min_length=1, max_length=80)
+    title: str = Field(min_length=1, max_length=QUICK_REPLY_TITLE)
     text: str = Field(min_length=1, max_length=1000)
     refusals: ClassVar = {"title": "needs_title", "text": "needs_text"}
 

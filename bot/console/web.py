@@ -23,6 +23,7 @@ from bot.console.context import (
     Forbidden,
     Invalid,
     NotSignedIn,
+    check_path_ids,
     session_officer,
     signed_in,
 )
@@ -88,6 +89,7 @@ class Web:
                     form = await request.form()
                     if not csrf_ok(request, form.get("csrf")):
                         raise Forbidden("bad_form")
+                check_path_ids(request)
                 return await handler(request, officer, form)
             except Invalid as exc:
                 if back is None:

@@ -183,7 +183,7 @@ async def test_a_forged_or_missing_secret_gets_403_and_changes_nothing(
         b"[]",
         b"{}",
         b'{"update_id": "x", "message": 5}',
-        b'{"update_id": 1, "message": {"chat": 3}}',
+        b'{"update_id": -1, "message": {"chat": {"id": 1, "type": "private"}}}',
     ],
 )
 async def test_malformed_updates_get_400(webhook: httpx.AsyncClient, database_url: str, body: bytes) -> None:
@@ -191,6 +191,19 @@ async def test_malformed_updates_get_400(webhook: httpx.AsyncClient, database_ur
         "/telegram/webhook", content=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
     )
     assert response.status_code == 400
+    assert await count_rows(database_url, InboundEvent) == 0
+
+
+async def test_an_update_with_nobody_to_answer_is_acknowledged_and_keeps_nothing(
+    webhook: httpx.AsyncClient, database_url: str
+) -> None:
+    # Authentic (the secret), an update (its id), but no chat and no sender: Telegram must
+    # not retry it, and there is nobody to keep a message of.
+    body = b'{"update_id": 1, "message": {"chat": 3, "text": "hola"}}'
+    response = await webhook.post(
+        "/telegram/webhook", content=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert response.status_code == 200
     assert await count_rows(database_url, InboundEvent) == 0
 
 

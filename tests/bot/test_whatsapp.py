@@ -153,7 +153,7 @@ async def test_a_signature_for_another_url_or_token_is_refused(whatsapp, databas
     [
         {"Body": "hola"},  # no MessageSid, no From
         {"MessageSid": "SM1", "From": "+56912345678", "Body": "hola"},  # not a WhatsApp address
-        {"MessageSid": "SM2", "From": f"whatsapp:{NUMBER}", "Latitude": "north", "Longitude": "x"},
+        {"MessageSid": "SM2", "From": "whatsapp:", "Body": "hola"},  # nobody to answer
     ],
 )
 async def test_malformed_forms_get_400(whatsapp, database_url, params) -> None:

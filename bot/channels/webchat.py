@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from bot.channels.base import Channel
+from bot.channels.webchat_quotas import WebChatQuotas
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore, image_extension
 from db.models import Message, OutboxMessage
@@ -57,12 +58,14 @@ class WebChat(Channel):
         texts: Texts,
         templates: Jinja2Templates,
         media: MediaStore,
+        quotas: WebChatQuotas,
     ) -> None:
         self._pipeline = pipeline
         self._sessions = sessions
         self._texts = texts
         self._templates = templates
         self._media = media
+        self._quotas = quotas
         self._arrivals: dict[str, asyncio.Event] = {}  # token -> woken when a reply is sent
 
     def routes(self) -> list[BaseRoute]:
@@ -105,6 +108,7 @@ class WebChat(Channel):
         elif not text.strip():
             raise HTTPException(400, self._texts("webchat.empty"))
         option = body.get("option")
+        await self._quotas.admit_message(request, token)
         message = InboundMessage(
             channel=NAME,
             address=token,
@@ -135,6 +139,7 @@ class WebChat(Channel):
         extension = image_extension(data)
         if extension is None:
             raise HTTPException(400, self._texts("webchat.bad_photo"))
+        await self._quotas.admit_photo(request, token, len(data))
         ref = self._media.save(data, extension)
         message = InboundMessage(
             channel=NAME,

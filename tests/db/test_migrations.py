@@ -13,7 +13,7 @@ from db.models import Base
 TABLES = {
     "alembic_version", "communes", "conversations", "inbound_events", "messages", "neighbors",
     "notes", "offices", "officers", "outbox", "quick_replies", "report_followers", "report_statuses",
-    "reports", "sign_in_failures",
+    "rate_counts", "reports", "sign_in_failures",
 }  # fmt: skip
 
 

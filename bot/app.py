@@ -26,7 +26,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.body_limit import KB, MB, BodyLimit
 from bot.channels import Channel, build_channels, channels_off
+from bot.channels.webchat import MAX_PHOTO_BYTES
 from bot.console import console_routes
 from bot.console.context import SESSION_LASTS, ConsoleContext
 from bot.health import health_routes
@@ -55,6 +57,17 @@ CHANNEL_RETRY_S = 30
 DATABASE_FIRST_PAUSE_S, DATABASE_LONGEST_PAUSE_S = 1.0, 10.0
 # How soon an office's hours changed in one worker's console reach the others.
 DIRECTORY_REFRESH_S = 60
+# Request bodies by path prefix (the longest wins), refused with 413 before they are read whole.
+# Literal prefixes: importing the Telegram and Twilio channels here would load their SDKs.
+BODY_LIMITS = [
+    ("/chat/api/", 32 * KB),  # 4000 characters of any script, JSON-escaped
+    ("/chat/api/photos", MAX_PHOTO_BYTES + 64 * KB),  # the photo and its multipart fields
+    ("/telegram/", 1 * MB),  # an update is a few KB; files come by getFile, not in it
+    ("/twilio/", 64 * KB),  # form-encoded; media come as URLs
+    ("/console/", 64 * KB),
+    ("/api/", 64 * KB),
+]
+DEFAULT_BODY_LIMIT = 16 * KB
 
 
 def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None = None) -> Starlette:
@@ -129,6 +142,9 @@ def create_app(settings: Settings, on_ready: Callable[[list[str]], None] | None 
     https = settings.public_url.startswith("https://")
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=https),
+        Middleware(
+            BodyLimit, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT, error=lambda: texts("http.too_large")
+        ),
         Middleware(
             SessionMiddleware,
             secret_key=session_key,

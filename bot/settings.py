@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     timezone: str = "America/Santiago"
     data_dir: Path = DEFAULT_DATA_DIR
     media_dir: Path = Path("media")
+    media_quota_mb: int = Field(default=2048, ge=1)
 
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -141,6 +142,22 @@ class ConsoleSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class RateCount(Base):
+    """What one rate-limit key spent in one window, shared by every worker.
+
+    `key` is a limit's name and a hash of who is limited (never a plain address or
+    token); rows are deleted once `expires_at` passes (two windows after they start).
+    """
+
+    __tablename__ = "rate_counts"
+    __table_args__ = (Index("ix_rate_counts_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix seconds
+    spent: Mapped[int] = mapped_column(BigInteger)  # requests, or bytes for a quota
     expires_at: Mapped[datetime]
 
 

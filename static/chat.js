@@ -4,6 +4,10 @@
  *  - the sender posts queued messages one at a time, in order, retrying with the SAME
  *    client_id until the server accepts them (the server deduplicates by client_id);
  *  - the poller long-polls GET /messages and renders what comes back.
+ * Over a rate limit (429) a message is never dropped: the server's text is shown and the
+ * message stays queued until Retry-After has passed. A photo over a limit, or too big
+ * (413) or with no room left (507), is dropped with the server's text, so that it never
+ * holds back the messages queued behind it.
  * A message the neighbor sends is shown at once as a "pending" bubble and swapped for the
  * server's copy when the poll brings it back as an "in" message.
  */
@@ -283,7 +287,15 @@
   }
 
   // 4xx means "this message is wrong": do not retry. 408/429 are only "try later".
-  const permanent = (s) => s >= 400 && s < 500 && s !== 408 && s !== 429;
+  // 507: no room for photos now; a retry would be refused the same way.
+  const permanent = (s) => (s >= 400 && s < 500 && s !== 408 && s !== 429) || s === 507;
+  const MAX_RETRY_AFTER = 24 * 3600 * 1000;
+
+  // Retry-After in seconds (the server sends no dates); 5 s if missing.
+  function retryAfter(res) {
+    const seconds = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+    return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER) : 5000;
+  }
 
   let pumping = false;
   async function pump() {
@@ -298,7 +310,15 @@
         if (res.ok) {
           item.accepted = true;
           if (item.el) item.el.classList.add('sent');
-        } else if (permanent(res.status)) {
+          if (item.limited) showError(''); // the rate limit's notice is over
+        } else if (res.status === 429 && item.kind !== 'photo') {
+          // Over a rate limit: say so, keep the message first in line, send it when allowed.
+          item.limited = true;
+          showError(await errorText(res));
+          setState('send', '');
+          await sleep(retryAfter(res));
+          continue;
+        } else if (permanent(res.status) || res.status === 429) {
           showError(await errorText(res));
           dropPending(item);
           refreshOptions(); // an option press that failed brings its buttons back

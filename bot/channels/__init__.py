@@ -7,8 +7,10 @@ from starlette.templating import Jinja2Templates
 
 from bot.channels.base import Channel
 from bot.channels.webchat import WebChat
+from bot.channels.webchat_quotas import WebChatQuotas
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore
+from bot.rate_limit import RateLimiter
 from bot.settings import Settings
 from handlers.texts import Texts
 
@@ -26,7 +28,9 @@ def build_channels(
     media: MediaStore,
 ) -> dict[str, Channel]:
     """Every channel this process runs, by name: the web chat always, platforms configured."""
-    channels: list[Channel] = [WebChat(pipeline, sessions, texts, templates, media)]
+    limiter = RateLimiter(sessions, secret=settings.secret_key)
+    quotas = WebChatQuotas(limiter, texts, settings.media_dir, settings.media_quota_mb)
+    channels: list[Channel] = [WebChat(pipeline, sessions, texts, templates, media, quotas)]
     if settings.telegram_bot_token:
         from bot.channels.telegram import TelegramChannel  # python-telegram-bot loads only if used
 

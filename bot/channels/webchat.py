@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.channels.base import Channel
 from bot.channels.webchat_input import MAX_TEXT, read_identity, read_message, read_poll
+from bot.channels.webchat_quotas import WebChatQuotas
 from bot.clean import clean_text
 from bot.inbound import InboundPipeline
 from bot.media import MediaStore, image_extension
@@ -53,12 +54,14 @@ class WebChat(Channel):
         texts: Texts,
         templates: Jinja2Templates,
         media: MediaStore,
+        quotas: WebChatQuotas,
     ) -> None:
         self._pipeline = pipeline
         self._sessions = sessions
         self._texts = texts
         self._templates = templates
         self._media = media
+        self._quotas = quotas
         self._arrivals: dict[str, asyncio.Event] = {}  # token -> woken when a reply is sent
 
     def routes(self) -> list[BaseRoute]:
@@ -90,6 +93,7 @@ class WebChat(Channel):
     async def post_message(self, request: Request) -> Response:
         body = read_message(await _json_object(request, self._texts), self._texts)
         location = body.location
+        await self._quotas.admit_message(request, body.token)
         message = InboundMessage(
             channel=NAME,
             address=body.token,
@@ -120,6 +124,7 @@ class WebChat(Channel):
         extension = image_extension(data)
         if extension is None:
             raise HTTPException(400, self._texts("webchat.bad_photo"))
+        await self._quotas.admit_photo(request, token, len(data))
         ref = self._media.save(data, extension)
         message = InboundMessage(
             channel=NAME,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
@@ -10,11 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
+from handlers.texts import Texts
+from routing.understand import DEFAULT_DATA_DIR
 from tests.doubles.server import Served
 
 CHROMIUM = Path("/usr/bin/chromium")
+TEXTS = Texts.from_dir(DEFAULT_DATA_DIR)
 # Chromium's own network chatter is refused by this machine's closed network: turn it off.
 FLAGS = [
     "--no-sandbox",
@@ -144,3 +148,47 @@ def test_location_and_photo_work_under_the_security_policy(browser: Browser, ser
     page.wait_for_function("(img) => img.complete && img.naturalWidth === 4", arg=thumb.element_handle())
     assert csp_violations(page) == []
     context.close()
+
+
+def test_a_rate_limited_message_is_explained_kept_and_sent_after_retry_after(page: Page) -> None:
+    office_says(page, "¿En qué comuna vive?")
+    limited = TEXTS("webchat.too_many_messages")
+    posts: list[str] = []
+
+    def once_over_the_limit(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append(route.request.post_data_json["client_id"])
+        if len(posts) == 1:  # the server's answer over a limit, as WebChatQuotas gives it
+            body = json.dumps({"error": limited})
+            route.fulfill(
+                status=429, headers={"Retry-After": "2"}, content_type="application/json", body=body
+            )
+        else:
+            route.continue_()
+
+    page.route("**/chat/api/messages*", once_over_the_limit)
+    page.locator("#text").fill("rengo")
+    page.locator("#text").press("Enter")
+    expect(page.locator("#error")).to_have_text(limited)
+    expect(page.locator(".bubble.in.pending .text").filter(has_text="rengo")).to_be_visible()  # kept
+    office_says(page, "Oficina de Integración Comunitaria Rengo")  # sent once Retry-After passed
+    expect(page.locator("#error")).to_be_hidden()
+    assert len(posts) == 2 and posts[0] == posts[1]  # the same message, not a copy
+
+
+def test_a_message_too_big_to_read_is_explained_and_not_retried(page: Page) -> None:
+    office_says(page, "¿En qué comuna vive?")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    huge = "🚨" * 10_000  # 40 KB of JSON: over the web chat's body limit
+    page.locator("#text").fill(huge)
+    page.locator("#text").press("Enter")
+    expect(page.locator("#error")).to_have_text(TEXTS("http.too_large"))
+    expect(page.locator(".bubble.in.pending")).to_have_count(0)
+    expect(page.locator("#text")).to_have_value(huge)  # given back to edit
+    page.locator("#text").fill("rengo")  # and the chat goes on
+    page.locator("#text").press("Enter")
+    office_says(page, "Oficina de Integración Comunitaria Rengo")
+    assert len([url for url in posts if url.endswith("/chat/api/messages")]) == 2  # no retry of the big one

@@ -12,8 +12,8 @@ from db.models import Base
 
 TABLES = {
     "alembic_version", "communes", "console_sessions", "conversations", "inbound_events", "messages",
-    "neighbors", "notes", "offices", "officers", "outbox", "quick_replies", "report_followers",
-    "report_statuses", "reports", "sign_in_failures",
+    "neighbors", "notes", "offices", "officers", "outbox", "quick_replies", "rate_counts",
+    "report_followers", "report_statuses", "reports", "sign_in_failures",
 }  # fmt: skip
 
 

@@ -347,8 +347,13 @@
     for (;;) {
       const started = Date.now();
       try {
-        const url = `${API}/messages?token=${encodeURIComponent(token)}&after=${lastId}&wait=25`;
-        const res = await fetch(url, { cache: 'no-store', signal: timeoutSignal(45000) });
+        // The token in a header, never in the URL: URLs end up in logs.
+        const url = `${API}/messages?after=${lastId}&wait=25`;
+        const res = await fetch(url, {
+          cache: 'no-store',
+          headers: { Authorization: `Bearer ${token}` },
+          signal: timeoutSignal(45000),
+        });
         if (!res.ok) throw new Error('HTTP ' + res.status);
         const data = await res.json();
         const messages = Array.isArray(data.messages) ? data.messages : [];

@@ -139,7 +139,7 @@ class WebChat(Channel):
 
     async def list_messages(self, request: Request) -> Response:
         """The transcript after `after`, waiting up to `wait` seconds for something new."""
-        token, after, wait = read_poll(request.query_params, self._texts)
+        token, after, wait = read_poll(request.query_params, request.headers, self._texts)
         deadline = time.monotonic() + wait
         while True:
             arrival = self._arrivals.setdefault(token, asyncio.Event())

@@ -83,10 +83,14 @@ def read_identity(token: Any, client_id: Any, texts: Texts) -> tuple[str, str]:
     return token, client_id
 
 
-def read_poll(params: Any, texts: Texts) -> tuple[str, int, float]:
-    """`GET /chat/api/messages`: the token, `after` (a message id) and `wait` (finite seconds)."""
-    token = params.get("token", "")
-    if not TOKEN.fullmatch(token):
+def read_poll(params: Any, headers: Any, texts: Texts) -> tuple[str, int, float]:
+    """`GET /chat/api/messages`: the token, `after` (a message id) and `wait` (finite seconds).
+
+    The token, the one key to a neighbor's transcript, comes in `Authorization: Bearer …`:
+    a URL lands in access logs and proxies' logs, a header does not.
+    """
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not TOKEN.fullmatch(token):
         raise HTTPException(400, texts("webchat.bad_token"))
     try:
         after = int(params.get("after", "0"))

@@ -105,7 +105,8 @@ async def test_a_latitude_that_is_no_number_gets_400(line: httpx.AsyncClient, la
     [{"after": "99999999999"}, {"after": "-1"}, {"wait": "nan"}, {"wait": "inf"}, {"wait": "-inf"}],
 )
 async def test_a_poll_out_of_range_gets_400(line: httpx.AsyncClient, params: dict[str, str]) -> None:
-    response = await line.get("/chat/api/messages", params={"token": "a" * 32, **params})
+    bearer = {"Authorization": f"Bearer {'a' * 32}"}
+    response = await line.get("/chat/api/messages", params=params, headers=bearer)
     assert response.status_code == 400
     assert response.json()["error"] == "No pudimos leer esa consulta. Recargue la página."
 

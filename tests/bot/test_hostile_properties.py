@@ -204,8 +204,11 @@ POLLS = st.fixed_dictionaries(
 @fuzz(120)
 @given(params=POLLS)
 async def test_chat_polls(twins: Twins, params: dict[str, str]) -> None:
+    token = params.pop("token", None)
+    headers = {"Authorization": b"Bearer " + token.encode("utf-8", "surrogatepass")} if token else {}
     status = await twins.each(
-        "GET /chat/api/messages", lambda t: t.client.get("/chat/api/messages", params=params)
+        "GET /chat/api/messages",
+        lambda t: t.client.get("/chat/api/messages", params=params, headers=headers),
     )
     assert status in (200, 400)
 

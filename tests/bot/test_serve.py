@@ -122,10 +122,12 @@ async def test_a_kill_9_mid_conversation_loses_nothing_acknowledged_and_sends_no
 
 async def long_poll(client: httpx.AsyncClient, url: str, token: str, wait: float = 5) -> list[dict]:
     """A token's whole transcript, waiting up to `wait` seconds (server side) for something new."""
-    transcript = (await client.get(f"{url}/chat/api/messages", params={"token": token})).json()["messages"]
+    headers = {"Authorization": f"Bearer {token}"}
+    transcript = (await client.get(f"{url}/chat/api/messages", headers=headers)).json()["messages"]
     after = transcript[-1]["id"] if transcript else 0
-    params = {"token": token, "after": after, "wait": wait}
-    return transcript + (await client.get(f"{url}/chat/api/messages", params=params)).json()["messages"]
+    params = {"after": after, "wait": wait}
+    more = await client.get(f"{url}/chat/api/messages", params=params, headers=headers)
+    return transcript + more.json()["messages"]
 
 
 def db_rows(database: Path, query: str) -> list[tuple]:

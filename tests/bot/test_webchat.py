@@ -29,7 +29,9 @@ class Page:
         office: list[dict] = []
         while len(office) < until:
             response = await self.client.get(
-                "/chat/api/messages", params={"token": self.token, "after": self.after, "wait": 10}
+                "/chat/api/messages",
+                params={"after": self.after, "wait": 10},
+                headers={"Authorization": f"Bearer {self.token}"},
             )
             assert response.status_code == 200
             batch = response.json()
@@ -54,9 +56,11 @@ async def test_from_hola_to_a_queued_conversation(client: httpx.AsyncClient) -> 
     (queued,) = await page.talk("Conversar con la oficina", option="1")
     assert "quedó en la fila" in queued["text"]
 
-    history = (await client.get("/chat/api/messages", params={"token": page.token, "after": 0})).json()[
-        "messages"
-    ]
+    history = (
+        await client.get(
+            "/chat/api/messages", params={"after": 0}, headers={"Authorization": f"Bearer {page.token}"}
+        )
+    ).json()["messages"]
     assert [m["direction"] for m in history] == ["in", "out", "out", "in", "out", "in", "out"]
     assert len({m["id"] for m in history}) == len(history)
 
@@ -69,7 +73,9 @@ async def test_a_resent_message_is_taken_once(client: httpx.AsyncClient) -> None
     assert first.json() == {"accepted": True, "duplicate": False}
     assert again.status_code == 202 and again.json() == {"accepted": True, "duplicate": True}
     await page.read(2)
-    history = (await client.get("/chat/api/messages", params={"token": page.token})).json()["messages"]
+    history = (
+        await client.get("/chat/api/messages", headers={"Authorization": f"Bearer {page.token}"})
+    ).json()["messages"]
     assert [m["direction"] for m in history] == ["in", "out", "out"]
 
 
@@ -85,7 +91,9 @@ async def test_location_and_photo(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 202
     (reply,) = await page.read()
-    history = (await client.get("/chat/api/messages", params={"token": page.token})).json()["messages"]
+    history = (
+        await client.get("/chat/api/messages", headers={"Authorization": f"Bearer {page.token}"})
+    ).json()["messages"]
     photo = next(m for m in history if m["media"])
     assert photo == {**photo, "direction": "in", "text": "mire esto", "media": {"kind": "photo"}}
     assert reply["options"]  # the menu: the neighbor is never stuck
@@ -114,7 +122,7 @@ async def test_malformed_messages_get_400_and_change_nothing(client: httpx.Async
     )
     assert response.status_code == 400
     assert response.json()["error"]
-    history = await client.get("/chat/api/messages", params={"token": ID["token"]})
+    history = await client.get("/chat/api/messages", headers={"Authorization": f"Bearer {ID['token']}"})
     assert history.json() == {"messages": [], "last_id": 0}
 
 
@@ -146,11 +154,19 @@ async def test_bad_photos_are_refused(client: httpx.AsyncClient, files, data, st
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{}, {"token": "bad"}, {"token": "a" * 32, "after": "x"}, {"token": "a" * 32, "wait": "forever"}],
+    ("params", "authorization"),
+    [
+        ({}, None),
+        ({}, "Bearer bad"),
+        ({}, f"Basic {'a' * 32}"),
+        ({"token": "a" * 32}, None),  # never in the URL, where logs keep it
+        ({"after": "x"}, f"Bearer {'a' * 32}"),
+        ({"wait": "forever"}, f"Bearer {'a' * 32}"),
+    ],
 )
-async def test_bad_polls_get_400(client: httpx.AsyncClient, params: dict) -> None:
-    response = await client.get("/chat/api/messages", params=params)
+async def test_bad_polls_get_400(client: httpx.AsyncClient, params: dict, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await client.get("/chat/api/messages", params=params, headers=headers)
     assert response.status_code == 400
 
 

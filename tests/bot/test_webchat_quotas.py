@@ -103,7 +103,9 @@ async def test_a_token_over_its_limit_is_told_to_wait_by_every_worker(workers) -
     assert (await say(one, token, "otro más")).status_code == 429
 
     assert (await say(one, secrets.token_hex(16))).status_code == 202  # another neighbor goes on
-    transcript = (await one.get("/chat/api/messages", params={"token": token})).json()["messages"]
+    transcript = (await one.get("/chat/api/messages", headers={"Authorization": f"Bearer {token}"})).json()[
+        "messages"
+    ]
     assert [m["text"] for m in transcript if m["direction"] == "in"] == [
         f"mensaje {n}" for n in range(MESSAGES_PER_MINUTE.amount)
     ]  # nothing refused was stored

@@ -113,7 +113,11 @@ async def first_conversation(client: httpx.AsyncClient, view: str = "waiting") -
 
 
 async def poll(client: httpx.AsyncClient, token: str, after: int = 0) -> list[dict]:
-    response = await client.get("/chat/api/messages", params={"token": token, "after": after, "wait": 10})
+    response = await client.get(
+        "/chat/api/messages",
+        params={"after": after, "wait": 10},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     return response.json()["messages"]
 
 

@@ -22,6 +22,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EXIT_DATA = 3
 
 
+SHUTDOWN_GRACE_S = 3
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vecinos` console script."""
     args = _parser().parse_args(argv)
@@ -130,7 +133,15 @@ def run_serve(args: argparse.Namespace, settings: Settings, texts: Texts, out: T
 
     configure_logging()
     app = create_app(settings, on_ready=announce)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, **proxy_options(settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # A stop does not wait for the web chat's long polls (up to 25 s): the pages poll again.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        **proxy_options(settings),
+    )
     return 0
 
 

@@ -52,7 +52,7 @@ LEASE = timedelta(seconds=5)
 IN_FLIGHT = 50  # messages claimed and not yet marked, at most, per worker
 IDLE_POLL_S = 1.0  # how often an idle dispatcher looks for work queued by other processes or retries
 MAX_BACKOFF_S = 600
-MARK_ON_EXIT_S = 5  # how long a stopping dispatcher may take to mark what it sent
+MARK_ON_EXIT_S = 5  # how long a stopping dispatcher may take to finish its calls, and to mark them
 
 Outcome = str | SendError | None  # the platform's message id (None if it gives none), or the error
 Lane = tuple[str, str]  # (channel, address): one neighbor
@@ -85,6 +85,7 @@ class OutboxDispatcher:
         self._soonest_retry: datetime | None = None  # the earliest retry this dispatcher set
         self._lanes: dict[Lane, deque[OutboxMessage]] = {}
         self._senders: set[asyncio.Task[None]] = set()
+        self._stopping = False  # set on shutdown: no lane starts another call
         # Claimed and not yet marked: id -> when its lease ends.
         self._leases: dict[int, datetime] = {}
         # When a failed message and its neighbor's later ones are tried again: one moment for all.
@@ -193,7 +194,7 @@ class OutboxDispatcher:
         """One neighbor's messages in order; after a failure the rest wait their turn."""
         rows = self._lanes[lane]
         try:
-            while rows:
+            while rows and not self._stopping:
                 row = rows.popleft()
                 outcome = await self._send(row)
                 if isinstance(outcome, SendError):
@@ -237,7 +238,14 @@ class OutboxDispatcher:
             return SendError(repr(exc))
 
     async def _stop_senders(self) -> None:
-        """On shutdown: what is not sent yet is claimed again when its lease runs out."""
+        """On shutdown: the calls under way may finish, and no new one starts.
+
+        A cancelled call could be sent and never marked; what is not sent is claimed again
+        when its lease runs out.
+        """
+        self._stopping = True
+        if self._senders:
+            await asyncio.wait(set(self._senders), timeout=MARK_ON_EXIT_S)
         for task in self._senders:
             task.cancel()
         await asyncio.gather(*self._senders, return_exceptions=True)

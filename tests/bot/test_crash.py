@@ -25,9 +25,9 @@ from tests.doubles.telegram_api import TelegramApiDouble
 from tests.waiting import until
 
 PER_SECOND = 50
-LOAD_S = 10.0
+LOAD_S = 8.0
 KILLS = 3
-SERVING_S = 2.0  # how long each life of the server takes load before its kill
+SERVING_S = 1.5  # how long each life of the server takes load before its kill
 FIRST_CHAT = 7_900_000
 
 

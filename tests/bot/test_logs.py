@@ -43,3 +43,15 @@ def test_neither_the_bot_token_nor_a_number_reaches_the_log(logged: io.StringIO)
     text = logged.getvalue()
     assert "SECRET" not in text and "a connection problem worth knowing" in text
     assert "+569******78" in text and "12345678" not in text
+
+
+def test_library_chatter_stays_out_of_the_log(logged: io.StringIO) -> None:
+    """twilio's request lines carry numbers; PTB's rate limiter logs a traceback per 429 it hands back."""
+    logging.getLogger("twilio.http_client").info("-- BEGIN Twilio API Request -- To=whatsapp:+56912345678")
+    logging.getLogger("twilio.async_http_client").info("Headers: Authorization=Basic QUM6c2VjcmV0")
+    logging.getLogger("telegram.ext.AIORateLimiter").error("Rate limit hit after maximum of 0 retries")
+    logging.getLogger("bot.outbox").warning("outbox: message 9 failed for good")
+    text = logged.getvalue()
+    assert "Twilio API Request" not in text and "Authorization" not in text
+    assert "Rate limit hit" not in text
+    assert "message 9 failed for good" in text

@@ -131,6 +131,21 @@ async def office_replies(client: httpx.AsyncClient, token: str, count: int) -> l
     return [m for m in seen if m["direction"] == "out"]
 
 
+async def replies_until(client: httpx.AsyncClient, token: str, needle: str) -> list[dict]:
+    """The office's messages up to the first one containing `needle`, long-polling for it.
+
+    Replies are shown as each is sent, one after the other: counting them is racy, a
+    message that ends a step is not.
+    """
+    seen: list[dict] = []
+    while not any(m["direction"] == "out" and needle in m["text"] for m in seen):
+        batch = await poll(client, token, seen[-1]["id"] if seen else 0)
+        assert batch, f"no message with {needle!r} within the long poll"
+        seen += batch
+    out = [m for m in seen if m["direction"] == "out"]
+    return out[: next(i for i, m in enumerate(out) if needle in m["text"]) + 1]
+
+
 async def office_says(client: httpx.AsyncClient, token: str, needle: str) -> str:
     """The first office message containing `needle`, long-polling until it arrives."""
     after = 0

@@ -26,6 +26,7 @@ from tests.bot.console.people import (
     office_says,
     post_form,
     ready_officer,
+    replies_until,
     set_password,
     sign_in,
     sign_out,
@@ -158,7 +159,7 @@ async def test_an_officer_takes_replies_and_closes_and_no_reopens(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     token = await neighbor_waits(client, "rengo")
-    before = len(await office_replies(client, token, 3))  # welcome, question, queued
+    before = len(await replies_until(client, token, "quedó en la fila"))  # welcome … queued
     await ready_officer(client, database_url, "perez@carabineros.cl")
     here = f"/console/conversations/{await first_conversation(client)}"
 
@@ -259,7 +260,7 @@ async def test_notes_stay_internal_and_a_transfer_tells_the_neighbor(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     token = await neighbor_waits(client, "rengo")
-    before = len(await office_replies(client, token, 3))
+    before = len(await replies_until(client, token, "quedó en la fila"))
     await ready_officer(client, database_url, "perez@carabineros.cl")
     here = f"/console/conversations/{await first_conversation(client)}"
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -180,7 +180,9 @@ async def _when_database_answers(prepare: Callable[[], Awaitable[None]]) -> None
         try:
             await prepare()
             return
-        except (OSError, OperationalError, InterfaceError) as exc:
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
             log.warning(
                 "the database does not answer (%s); trying again in %.0f s", type(exc).__name__, pause
             )
@@ -234,7 +236,8 @@ def _exception_handlers(texts: Texts) -> dict:
     async def database_error(request: Request, exc: Exception) -> Response:
         """An outage is 503 (come back later); anything else the database refused is a bug."""
         if is_outage(exc):
-            log.error("database unavailable: %s", describe(exc))
+            # One line per refused request, at WARNING: /readyz and the supervisor say it louder.
+            log.warning("database unavailable: %s", describe(exc))
             return JSONResponse(
                 {"error": texts("http.database_down")}, status_code=503, headers={"Retry-After": "30"}
             )

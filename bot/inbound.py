@@ -106,14 +106,12 @@ class InboundPipeline:
         except (SQLAlchemyError, OSError) as exc:
             if is_outage(exc):  # the database is away, not the handling: the platform retries
                 raise
-            # The database refused what handling wrote: a bug, kept like any other.
-            log.error(
-                "inbound: handling %s:%s failed: %s", message.channel, message.platform_id, bug_report(exc)
-            )
+            # The database refused what handling wrote: a bug, kept like any other. No platform
+            # id in the log: the web chat's carries the neighbor's token.
+            log.error("inbound: handling a %s message failed: %s", message.channel, bug_report(exc))
             self._metrics.handling_errors.inc()
             await self._keep_after_failure(message, payload, now, describe(exc))
         except Exception as exc:
-            # No platform id: the web chat's carries the neighbor's token.
             log.exception("inbound: handling a %s message failed; it is kept with the error", message.channel)
             self._metrics.handling_errors.inc()
             await self._keep_after_failure(message, payload, now, repr(exc))

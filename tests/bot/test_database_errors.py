@@ -74,7 +74,7 @@ async def test_a_refused_query_is_a_500_logged_without_its_values_and_an_outage_
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://vecinos.test") as client:
-            with caplog.at_level(logging.ERROR, logger="bot.app"):
+            with caplog.at_level(logging.WARNING, logger="bot.app"):
                 refused = await client.get("/bug")
                 away = await client.get("/outage")
     assert refused.status_code == 500 and "Retry-After" not in refused.headers
@@ -84,6 +84,7 @@ async def test_a_refused_query_is_a_500_logged_without_its_values_and_an_outage_
     assert "a bug" in logged_bug.getMessage() and "IntegrityError" in logged_bug.getMessage()
     assert "Traceback" in logged_bug.getMessage() and "in write_twice" in logged_bug.getMessage()
     assert "database unavailable" in logged_outage.getMessage()
+    assert (logged_bug.levelno, logged_outage.levelno) == (logging.ERROR, logging.WARNING)
     assert all(SECRET not in record.getMessage() and record.exc_text is None for record in caplog.records)
 
 

@@ -60,6 +60,13 @@ def set_password(officer: Officer, password_hash: str, *, one_time: bool) -> Non
     officer.password_hash, officer.must_change_password = password_hash, one_time
 
 
+async def replace_password(session: AsyncSession, *, officer_id: int, password_hash: str) -> None:
+    """The officer chose their own password: it is no longer one to change at sign-in."""
+    officer = await session.get(Officer, officer_id)
+    if officer is not None:
+        set_password(officer, password_hash, one_time=False)
+
+
 def set_link_code(officer: Officer, code: str, expires_at: datetime) -> None:
     officer.link_code, officer.link_code_expires_at = code, expires_at
 

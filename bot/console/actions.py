@@ -36,7 +36,14 @@ from db.console_sessions import end_officer_sessions
 from db.conversations import conversation_report
 from db.directory import save_office_hours
 from db.models import Conversation, Neighbor, Officer
-from db.officers import create_officer, email_taken, set_link_code, set_password, unlink_chat
+from db.officers import (
+    create_officer,
+    email_taken,
+    replace_password,
+    set_link_code,
+    set_password,
+    unlink_chat,
+)
 from db.quick_replies import add_quick_reply, delete_quick_reply
 from handlers import officers
 from routing.directory import DirectoryError, canonical_hours, parse_hours
@@ -173,7 +180,7 @@ async def change_password(
         await _check_current_password(context, officer, body.current, address)
     password_hash = await hash_password_off_loop(body.password)
     async with context.sessions.begin() as session:
-        set_password(await session.get(Officer, officer.id), password_hash, one_time=False)
+        await replace_password(session, officer_id=officer.id, password_hash=password_hash)
         await end_officer_sessions(session, officer_id=officer.id, keep=keep)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,7 +28,7 @@ from handlers.neighbor import Dialog
 from handlers.texts import Texts
 from handlers.tips import Tips
 from routing.understand import DEFAULT_DATA_DIR
-from tests.doubles.server import free_port
+from tests.doubles.absent_database import query_an_absent_database
 
 SECRET = "rosa.secreta@example.cl"
 
@@ -62,12 +62,7 @@ async def test_a_refused_query_is_a_500_logged_without_its_values_and_an_outage_
         return Response()
 
     async def outage(request: Request) -> Response:
-        engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/vecinos")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        finally:
-            await engine.dispose()
+        await query_an_absent_database()
         return Response()
 
     app.router.routes[:0] = [Route("/bug", bug), Route("/outage", outage)]
@@ -99,12 +94,7 @@ class DatabaseAway(Dialog):
     """A dialog whose handling finds the database gone (a refused connection)."""
 
     async def handle(self, session, message):  # type: ignore[override]
-        engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/vecinos")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        finally:
-            await engine.dispose()
+        await query_an_absent_database()
 
 
 def pipeline(sessions, understander, tmp_path: Path, dialog_class: type[Dialog]) -> InboundPipeline:

@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.models import OutboxMessage
 from tests.bot.test_telegram import post_update, private_message, settings_for
-from tests.bot.test_whatsapp import PUBLIC, message, post
+from tests.bot.test_whatsapp import PUBLIC, message, post, whatsapp_settings
 from tests.doubles.telegram_api import HANG, TelegramApiDouble
-from tests.doubles.twilio_api import ACCOUNT, SENDER, TOKEN, TwilioApiDouble
+from tests.doubles.twilio_api import TwilioApiDouble
 
 NEIGHBORS = 12
 FAULTS = {
@@ -78,18 +77,7 @@ async def test_whatsapp_failing_loses_nothing_and_sends_nothing_twice(fault: str
     with TwilioApiDouble() as api:
         for number in numbers[::2]:
             api.failures[f"whatsapp:{number}"] += [FAULTS[fault]["whatsapp"]] * 2
-        settings = Settings(
-            _env_file=None,
-            database_url=database_url,
-            media_dir=tmp_path / "media",
-            public_url=PUBLIC,
-            secret_key="k" * 40,
-            twilio_account_sid=ACCOUNT,
-            twilio_auth_token=TOKEN,
-            twilio_whatsapp_number=SENDER,
-            twilio_api_base_url=api.url,
-        )
-        app = create_app(settings)
+        app = create_app(whatsapp_settings(api, database_url, tmp_path))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8080") as client:

@@ -31,11 +31,9 @@ def api() -> TwilioApiDouble:
         yield double
 
 
-@pytest.fixture
-async def whatsapp(
-    api: TwilioApiDouble, database_url: str, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
+def whatsapp_settings(api: TwilioApiDouble, database_url: str, tmp_path: Path, **extra: object) -> Settings:
+    """WhatsApp on, through the Twilio double, behind the public address Twilio signs."""
+    return Settings(
         _env_file=None,
         database_url=database_url,
         media_dir=tmp_path / "media",
@@ -45,9 +43,17 @@ async def whatsapp(
         twilio_auth_token=TOKEN,
         twilio_whatsapp_number=SENDER,
         twilio_api_base_url=api.url,
-        twilio_content_sids={"officer_reply": "HXofficer"},
+        **extra,
     )
-    app = create_app(settings)
+
+
+@pytest.fixture
+async def whatsapp(
+    api: TwilioApiDouble, database_url: str, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        whatsapp_settings(api, database_url, tmp_path, twilio_content_sids={"officer_reply": "HXofficer"})
+    )
     async with app.router.lifespan_context(app):
         # The app sits behind a proxy: it is reached at an internal address, Twilio signs the public one.
         transport = httpx.ASGITransport(app=app)

@@ -15,7 +15,7 @@ from db.directory import sync_directory
 from db.engine import create_engine
 from db.errors import bug_report, is_outage
 from db.models import Officer
-from tests.doubles.server import free_port
+from tests.doubles.absent_database import query_an_absent_database
 
 SECRET = "rosa.secreta@example.cl"
 
@@ -42,11 +42,8 @@ async def error_of(sessions: async_sessionmaker[AsyncSession], *rows: Officer) -
 
 
 async def test_a_closed_port_is_an_outage() -> None:
-    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/vecinos")
     with pytest.raises(OSError) as raised:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    await engine.dispose()
+        await query_an_absent_database()
     assert is_outage(raised.value)
 
 
